@@ -1,0 +1,6 @@
+//! Kubeflow `Tensorboard` (`tensorboard.kubeflow.org/v1alpha1`).
+//!
+//! The version modules are generated from the upstream CRD schemas (see `docs/crd.md`);
+//! helpers written by hand live beside them.
+
+pub mod v1alpha1;
