@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::catalog::{self, Catalog, flag, kind_of};
 use crate::naming::{field_name, singular, type_name};
-use crate::targets::{HAND_WRITTEN, TARGETS};
+use crate::targets::{HAND_WRITTEN, RENAMES, TARGETS};
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -55,7 +55,12 @@ pub fn run(corpus: &Path, out: &Path) -> Result<()> {
                     storage: k.storage,
                 });
             }
-            let source = file.render(target.project, target.files, version);
+            let mut source = file.render(target.project, target.files, version);
+            for (module, from, to) in RENAMES {
+                if *module == target.module {
+                    source = rename_word(&source, from, to);
+                }
+            }
             let path = dir.join(format!("{version}.rs"));
             std::fs::write(&path, source).map_err(|e| format!("{}: {e}", path.display()))?;
         }
@@ -615,5 +620,25 @@ fn render_kinds(entries: &[KindEntry]) -> String {
         );
     }
     out.push_str("}\n");
+    out
+}
+
+/// Replaces whole-word occurrences of the identifier `from`.
+fn rename_word(source: &str, from: &str, to: &str) -> String {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(i) = rest.find(from) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + from.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(is_ident) || after.is_some_and(is_ident) {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
     out
 }

@@ -107,3 +107,10 @@ pub const HAND_WRITTEN: &[(&str, &str, &str, &str)] = &[
     ("katib", "kubeflow.org", "v1beta1", "Trial"),
     ("katib", "kubeflow.org", "v1beta1", "Suggestion"),
 ];
+
+/// Types whose generated name reads wrong because several kinds share them:
+/// (module, generated name, name upstream's Go API uses).
+pub const RENAMES: &[(&str, &str, &str)] = &[
+    ("training_operator", "PyTorchJobStatus", "JobStatus"),
+    ("training_operator", "PytorchReplicaSpec", "ReplicaSpec"),
+];

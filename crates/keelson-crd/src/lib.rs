@@ -8,6 +8,7 @@ pub mod fuzz;
 pub mod loader;
 pub mod resource;
 pub mod roundtrip;
+pub mod validate;
 mod string_enum;
 
 #[cfg(feature = "jobset")]

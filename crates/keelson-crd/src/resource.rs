@@ -160,6 +160,18 @@ pub fn crd_for<T: JsonSchema>(info: &KindInfo) -> apiext::CustomResourceDefiniti
     }
 }
 
+/// Merges single-version CRDs of one kind (as [`CustomResource::crd`] returns
+/// them) into one CRD serving every version, with `storage_version` stored.
+pub fn merge_versions(
+    crds: Vec<apiext::CustomResourceDefinition>,
+    storage_version: &str,
+) -> Result<apiext::CustomResourceDefinition, kube_core::crd::MergeError> {
+    if crds.len() == 1 {
+        return crds.into_iter().next().ok_or(kube_core::crd::MergeError::MissingCrds);
+    }
+    kube_core::crd::merge_crds(crds, storage_version)
+}
+
 /// `true` when `meta` carries nothing, so the wire form can leave it out.
 pub(crate) fn meta_is_empty(meta: &ObjectMeta) -> bool {
     *meta == ObjectMeta::default()

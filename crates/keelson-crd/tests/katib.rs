@@ -227,7 +227,13 @@ fn kind_facts_and_wire_form() {
         crd.metadata.name.as_deref(),
         Some("experiments.kubeflow.org")
     );
-    assert!(crd.spec.versions[0].schema.is_some());
+    let schema = serde_json::to_value(&crd.spec.versions[0].schema).unwrap();
+    let template = &schema["openAPIV3Schema"]["properties"]["spec"]["properties"]["trialTemplate"];
+    assert_eq!(
+        template["properties"]["trialSpec"]["x-kubernetes-preserve-unknown-fields"],
+        Value::Bool(true),
+        "{template:#}"
+    );
 
     let value = serde_json::to_value(Trial::default()).unwrap();
     assert_eq!(

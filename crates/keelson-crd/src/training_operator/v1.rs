@@ -39,7 +39,7 @@ pub struct PyTorchJobSpec {
     /// "Worker": PyTorchReplicaSpec,
     /// }
     #[serde(rename = "pytorchReplicaSpecs", default)]
-    pub pytorch_replica_specs: BTreeMap<String, PytorchReplicaSpec>,
+    pub pytorch_replica_specs: BTreeMap<String, ReplicaSpec>,
     /// RunPolicy encapsulates various runtime policies of the distributed training
     /// job, for example how to clean up resources and how long the job can stay
     /// active.
@@ -109,7 +109,7 @@ pub struct RdzvConf {
 
 /// ReplicaSpec is a description of the replica
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct PytorchReplicaSpec {
+pub struct ReplicaSpec {
     /// Replicas is the desired number of replicas of the given template.
     /// If unspecified, defaults to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -193,7 +193,7 @@ pub struct SchedulingPolicy {
 /// Most recently observed status of the PyTorchJob.
 /// Read-only (modified by the system).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct PyTorchJobStatus {
+pub struct JobStatus {
     /// Represents time when the job was completed. It is not guaranteed to
     /// be set in happens-before order across separate operations.
     /// It is represented in RFC3339 form and is in UTC.
@@ -277,7 +277,7 @@ pub struct PyTorchJob {
     /// Most recently observed status of the PyTorchJob.
     /// Read-only (modified by the system).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<PyTorchJobStatus>,
+    pub status: Option<JobStatus>,
 }
 
 crate::resource::custom_resource! {
@@ -318,7 +318,7 @@ pub struct TFJobSpec {
     /// "Worker": ReplicaSpec,
     /// }
     #[serde(rename = "tfReplicaSpecs", default)]
-    pub tf_replica_specs: BTreeMap<String, PytorchReplicaSpec>,
+    pub tf_replica_specs: BTreeMap<String, ReplicaSpec>,
 }
 
 /// `kubeflow.org/v1` TFJob: a namespaced resource.
@@ -336,7 +336,7 @@ pub struct TFJob {
     /// Populated by the system.
     /// Read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<PyTorchJobStatus>,
+    pub status: Option<JobStatus>,
 }
 
 crate::resource::custom_resource! {
@@ -369,7 +369,7 @@ pub struct MPIJobSpec {
     /// `MPIReplicaSpecs` contains maps from `MPIReplicaType` to `ReplicaSpec` that
     /// specify the MPI replicas to run.
     #[serde(rename = "mpiReplicaSpecs", default)]
-    pub mpi_replica_specs: BTreeMap<String, PytorchReplicaSpec>,
+    pub mpi_replica_specs: BTreeMap<String, ReplicaSpec>,
     /// `RunPolicy` encapsulates various runtime policies of the distributed training
     /// job, for example how to clean up resources and how long the job can stay
     /// active.
@@ -394,7 +394,7 @@ pub struct MPIJob {
     pub spec: Option<MPIJobSpec>,
     /// JobStatus represents the current observed state of the training Job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<PyTorchJobStatus>,
+    pub status: Option<JobStatus>,
 }
 
 crate::resource::custom_resource! {
@@ -422,7 +422,7 @@ pub struct XGBoostJobSpec {
     pub run_policy: Option<RunPolicy>,
     /// `xgbReplicaSpecs`.
     #[serde(rename = "xgbReplicaSpecs", default)]
-    pub xgb_replica_specs: BTreeMap<String, PytorchReplicaSpec>,
+    pub xgb_replica_specs: BTreeMap<String, ReplicaSpec>,
 }
 
 /// `kubeflow.org/v1` XGBoostJob: a namespaced resource.
@@ -438,7 +438,7 @@ pub struct XGBoostJob {
     pub spec: Option<XGBoostJobSpec>,
     /// JobStatus represents the current observed state of the training Job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<PyTorchJobStatus>,
+    pub status: Option<JobStatus>,
 }
 
 crate::resource::custom_resource! {
@@ -466,7 +466,7 @@ pub struct JAXJobSpec {
     /// "Worker": JAXReplicaSpec,
     /// }
     #[serde(rename = "jaxReplicaSpecs", default)]
-    pub jax_replica_specs: BTreeMap<String, PytorchReplicaSpec>,
+    pub jax_replica_specs: BTreeMap<String, ReplicaSpec>,
     /// RunPolicy encapsulates various runtime policies of the distributed training
     /// job, for example how to clean up resources and how long the job can stay
     /// active.
@@ -488,7 +488,7 @@ pub struct JAXJob {
     /// Most recently observed status of the JAXJob.
     /// Read-only (modified by the system).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<PyTorchJobStatus>,
+    pub status: Option<JobStatus>,
 }
 
 crate::resource::custom_resource! {
@@ -520,7 +520,7 @@ pub struct PaddleJobSpec {
     /// "Worker": PaddleReplicaSpec,
     /// }
     #[serde(rename = "paddleReplicaSpecs", default)]
-    pub paddle_replica_specs: BTreeMap<String, PytorchReplicaSpec>,
+    pub paddle_replica_specs: BTreeMap<String, ReplicaSpec>,
     /// RunPolicy encapsulates various runtime policies of the distributed training
     /// job, for example how to clean up resources and how long the job can stay
     /// active.
@@ -565,7 +565,7 @@ pub struct PaddleJob {
     /// Most recently observed status of the PaddleJob.
     /// Read-only (modified by the system).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<PyTorchJobStatus>,
+    pub status: Option<JobStatus>,
 }
 
 crate::resource::custom_resource! {

@@ -16,6 +16,19 @@ pub struct SearchSpace {
 
 impl SearchSpace {
     /// The parameter called `name`, if any.
+    ///
+    /// ```
+    /// use keelson_crd::katib::v1beta1::{Parameter, ParameterKind, SearchSpace};
+    ///
+    /// let space = SearchSpace {
+    ///     parameters: vec![Parameter {
+    ///         name: "optimizer".into(),
+    ///         kind: ParameterKind::Categorical { values: vec!["sgd".into(), "adam".into()] },
+    ///     }],
+    /// };
+    /// assert!(space.get("optimizer").is_some());
+    /// assert!(space.get("lr").is_none());
+    /// ```
     pub fn get(&self, name: &str) -> Option<&Parameter> {
         self.parameters.iter().find(|p| p.name == name)
     }
