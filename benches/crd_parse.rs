@@ -2,6 +2,9 @@
 //! manifests (`KEELSON_CRD_CORPUS`, default `../shared/corpus/crd`), reported as
 //! bytes per second. See docs/BENCHMARKS.md for the numbers and the machine.
 
+// criterion_group! defines undocumented functions; a bench has no public API.
+#![allow(missing_docs)]
+
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -44,7 +47,11 @@ fn parse_corpus(c: &mut Criterion) {
         b.iter(|| {
             let mut written = 0usize;
             for (name, text) in &files {
-                for doc in keelson::crd::Loader::new().load_all(name, text).into_iter().flatten() {
+                for doc in keelson::crd::Loader::new()
+                    .load_all(name, text)
+                    .into_iter()
+                    .flatten()
+                {
                     written += usize::from(doc.resource.to_value().is_ok());
                 }
             }

@@ -29,7 +29,11 @@ fn main() -> ExitCode {
     let mut unreadable = 0;
     let (mut objects, mut clean) = (0, 0);
     for file in &files {
-        let shown = file.strip_prefix(&dir).unwrap_or(file).display().to_string();
+        let shown = file
+            .strip_prefix(&dir)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         for result in crd::Loader::new().load_all(&shown, &read(file)) {
             match result {
                 Ok(document) => {
@@ -46,7 +50,11 @@ fn main() -> ExitCode {
                     let problems = if problems.is_empty() {
                         "ok".to_owned()
                     } else {
-                        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                        problems
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     };
                     rows.push([document.resource.kind(), name, problems]);
                 }
@@ -63,7 +71,11 @@ fn main() -> ExitCode {
         files.len(),
         objects - clean
     );
-    if unreadable > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if unreadable > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn read(path: &std::path::Path) -> String {
@@ -77,8 +89,22 @@ fn print_table(header: &[&str; 3], rows: &[[String; 3]]) {
             *w = (*w).max(cell.len());
         }
     }
-    println!("{:w0$}  {:w1$}  {}", header[0], header[1], header[2], w0 = widths[0], w1 = widths[1]);
+    println!(
+        "{:w0$}  {:w1$}  {}",
+        header[0],
+        header[1],
+        header[2],
+        w0 = widths[0],
+        w1 = widths[1]
+    );
     for row in rows {
-        println!("{:w0$}  {:w1$}  {}", row[0], row[1], row[2], w0 = widths[0], w1 = widths[1]);
+        println!(
+            "{:w0$}  {:w1$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            w0 = widths[0],
+            w1 = widths[1]
+        );
     }
 }

@@ -138,8 +138,15 @@ impl Catalog {
                 continue;
             }
             if !self.compatible(upstream, k, 0) {
-                if std::env::var_os("CODEGEN_DEBUG").is_some() && kprops.len() >= 5 && props.len() * 10 >= kprops.len() * 8 {
-                    eprintln!("no match {field} -> {}: {}", t.rust, self.why(upstream, k, String::new()));
+                if std::env::var_os("CODEGEN_DEBUG").is_some()
+                    && kprops.len() >= 5
+                    && props.len() * 10 >= kprops.len() * 8
+                {
+                    eprintln!(
+                        "no match {field} -> {}: {}",
+                        t.rust,
+                        self.why(upstream, k, String::new())
+                    );
                 }
                 continue;
             }
@@ -189,7 +196,10 @@ impl Catalog {
                     // upstream's looser `required` lists need no check here.
                     return true;
                 }
-                if let Some(uap) = upstream.get("additionalProperties").filter(|v| v.is_object()) {
+                if let Some(uap) = upstream
+                    .get("additionalProperties")
+                    .filter(|v| v.is_object())
+                {
                     return match k.get("additionalProperties").filter(|v| v.is_object()) {
                         Some(kap) => self.compatible(uap, kap, depth + 1),
                         None => false,
@@ -215,17 +225,24 @@ impl Catalog {
 impl Catalog {
     fn why(&self, u: &Value, k: &Value, path: String) -> String {
         let k = self.resolve(k);
-        if let (Some(up), Some(kp)) = (u.get("properties").and_then(Value::as_object), k.get("properties").and_then(Value::as_object)) {
+        if let (Some(up), Some(kp)) = (
+            u.get("properties").and_then(Value::as_object),
+            k.get("properties").and_then(Value::as_object),
+        ) {
             for (n, us) in up {
                 match kp.get(n) {
                     None => return format!("{path}.{n} missing"),
-                    Some(ks) if !self.compatible(us, ks, 0) => return self.why(us, ks, format!("{path}.{n}")),
+                    Some(ks) if !self.compatible(us, ks, 0) => {
+                        return self.why(us, ks, format!("{path}.{n}"));
+                    }
                     _ => {}
                 }
             }
             return format!("{path} required {:?} vs {:?}", required(k), required(u));
         }
-        if let (Some(ui), Some(ki)) = (u.get("items"), k.get("items")) { return self.why(ui, ki, format!("{path}[]")); }
+        if let (Some(ui), Some(ki)) = (u.get("items"), k.get("items")) {
+            return self.why(ui, ki, format!("{path}[]"));
+        }
         format!("{path}: {} vs {}", u, k)
     }
 }
@@ -247,6 +264,11 @@ pub fn required(schema: &Value) -> BTreeSet<String> {
     schema
         .get("required")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -29,11 +29,13 @@ struct Version {
 pub fn run(corpus: &Path, out: &Path) -> Result<()> {
     let catalog = Catalog::new();
     let mut registry: Vec<KindEntry> = Vec::new();
+    let mut written = Vec::new();
     for target in TARGETS {
         let mut by_version: BTreeMap<String, Vec<Version>> = BTreeMap::new();
         for file in target.files {
             let path = corpus.join(file);
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             for v in read_crd(&text).map_err(|e| format!("{}: {e}", path.display()))? {
                 by_version.entry(v.version.clone()).or_default().push(v);
             }
@@ -63,6 +65,7 @@ pub fn run(corpus: &Path, out: &Path) -> Result<()> {
             }
             let path = dir.join(format!("{version}.rs"));
             std::fs::write(&path, source).map_err(|e| format!("{}: {e}", path.display()))?;
+            written.push(path);
         }
     }
     for (module, group, version, kind) in HAND_WRITTEN {
@@ -76,6 +79,16 @@ pub fn run(corpus: &Path, out: &Path) -> Result<()> {
     }
     let kinds = render_kinds(&registry);
     std::fs::write(out.join("kinds.rs"), kinds).map_err(|e| e.to_string())?;
+    written.push(out.join("kinds.rs"));
+    // Checked-in output must be what `cargo fmt` leaves, or CI's format check fails.
+    let status = std::process::Command::new("rustfmt")
+        .arg("--edition=2024")
+        .args(&written)
+        .status()
+        .map_err(|e| format!("rustfmt: {e}"))?;
+    if !status.success() {
+        return Err(format!("rustfmt failed: {status}"));
+    }
     Ok(())
 }
 
@@ -85,13 +98,19 @@ fn read_crd(text: &str) -> Result<Vec<Version>> {
     let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
     let names = spec.get("names").ok_or("no spec.names")?;
     let mut out = Vec::new();
-    for v in spec.get("versions").and_then(Value::as_array).ok_or("no versions")? {
+    for v in spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .ok_or("no versions")?
+    {
         let sub = v.get("subresources");
         let scale = sub.and_then(|s| s.get("scale")).map(|sc| {
             (
                 s(sc.get("specReplicasPath")),
                 s(sc.get("statusReplicasPath")),
-                sc.get("labelSelectorPath").and_then(Value::as_str).map(str::to_owned),
+                sc.get("labelSelectorPath")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             )
         });
         out.push(Version {
@@ -103,7 +122,12 @@ fn read_crd(text: &str) -> Result<Vec<Version>> {
             short_names: names
                 .get("shortNames")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             storage: v.get("storage").and_then(Value::as_bool).unwrap_or(false),
             status_subresource: sub.and_then(|s| s.get("status")).is_some(),
@@ -163,9 +187,20 @@ struct Field {
 }
 
 enum Def {
-    Struct { name: String, doc: Option<String>, fields: Vec<Field> },
-    Enum { name: String, doc: Option<String>, values: Vec<String> },
-    Root { kind: Version, fields: Vec<Field> },
+    Struct {
+        name: String,
+        doc: Option<String>,
+        fields: Vec<Field>,
+    },
+    Enum {
+        name: String,
+        doc: Option<String>,
+        values: Vec<String>,
+    },
+    Root {
+        kind: Version,
+        fields: Vec<Field>,
+    },
 }
 
 struct FileGen<'a> {
@@ -183,9 +218,24 @@ impl<'a> FileGen<'a> {
     fn new(catalog: &'a Catalog) -> Self {
         let mut taken = BTreeSet::new();
         for reserved in [
-            "IntOrString", "Quantity", "Value", "BTreeMap", "Vec", "String", "Option", "Box",
-            "Deserialize", "Serialize", "JsonSchema", "Default", "Result", "core", "meta", "batch",
-            "apps", "autoscaling",
+            "IntOrString",
+            "Quantity",
+            "Value",
+            "BTreeMap",
+            "Vec",
+            "String",
+            "Option",
+            "Box",
+            "Deserialize",
+            "Serialize",
+            "JsonSchema",
+            "Default",
+            "Result",
+            "core",
+            "meta",
+            "batch",
+            "apps",
+            "autoscaling",
         ] {
             taken.insert(reserved.to_owned());
         }
@@ -201,7 +251,11 @@ impl<'a> FileGen<'a> {
 
     /// Reserves the names every kind's root types get, before any nested type can take them.
     fn reserve(&mut self, kind: &str) {
-        for name in [kind.to_owned(), format!("{kind}Spec"), format!("{kind}Status")] {
+        for name in [
+            kind.to_owned(),
+            format!("{kind}Spec"),
+            format!("{kind}Status"),
+        ] {
             self.taken.insert(name);
         }
     }
@@ -209,7 +263,11 @@ impl<'a> FileGen<'a> {
     fn root(&mut self, kind: &Version) -> Result<()> {
         self.current_kind = kind.kind.clone();
         let schema = &kind.schema;
-        let props = schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let required = catalog::required(schema);
         let mut fields = Vec::new();
         for (name, sub) in &props {
@@ -223,7 +281,10 @@ impl<'a> FileGen<'a> {
             };
             let exact = matches!(name.as_str(), "spec" | "status")
                 && matches!(kind_of(sub), Some("object") | None)
-                && sub.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty());
+                && sub
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| !p.is_empty());
             let ty = if exact {
                 let shape = format!("struct:{}", shape_key(sub));
                 match self.by_shape.get(&shape) {
@@ -246,7 +307,10 @@ impl<'a> FileGen<'a> {
                 flatten: false,
             });
         }
-        self.defs.push(Def::Root { kind: kind_clone(kind), fields });
+        self.defs.push(Def::Root {
+            kind: kind_clone(kind),
+            fields,
+        });
         Ok(())
     }
 
@@ -254,11 +318,22 @@ impl<'a> FileGen<'a> {
     /// preferred type name if a new type is needed, `parent` the enclosing type.
     fn ty(&mut self, schema: &Value, field: &str, hint: &str, parent: &str) -> Ty {
         if flag(schema, "x-kubernetes-int-or-string") {
-            self.uses.insert(if schema.get("pattern").is_some() { "Quantity" } else { "IntOrString" });
-            return if schema.get("pattern").is_some() { Ty::Quantity } else { Ty::IntOrString };
+            self.uses.insert(if schema.get("pattern").is_some() {
+                "Quantity"
+            } else {
+                "IntOrString"
+            });
+            return if schema.get("pattern").is_some() {
+                Ty::Quantity
+            } else {
+                Ty::IntOrString
+            };
         }
         let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
-        let has_props = schema.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty());
+        let has_props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| !p.is_empty());
         match kind_of(schema) {
             Some("object") | None if has_props => {
                 if !preserve {
@@ -273,7 +348,8 @@ impl<'a> FileGen<'a> {
                 self.uses.insert("BTreeMap");
                 match schema.get("additionalProperties") {
                     Some(ap) if ap.is_object() && !preserve => {
-                        let inner = self.ty(ap, &singular(field), &type_name(&singular(field)), parent);
+                        let inner =
+                            self.ty(ap, &singular(field), &type_name(&singular(field)), parent);
                         Ty::Map(Box::new(inner))
                     }
                     _ => {
@@ -286,11 +362,20 @@ impl<'a> FileGen<'a> {
                 Some(items) if !preserve => {
                     let item_hint = type_name(&singular(field));
                     let item_hint = if hint.ends_with(&type_name(field)) {
-                        format!("{}{}", &hint[..hint.len() - type_name(field).len()], item_hint)
+                        format!(
+                            "{}{}",
+                            &hint[..hint.len() - type_name(field).len()],
+                            item_hint
+                        )
                     } else {
                         item_hint
                     };
-                    Ty::Vec(Box::new(self.ty(items, &singular(field), &item_hint, parent)))
+                    Ty::Vec(Box::new(self.ty(
+                        items,
+                        &singular(field),
+                        &item_hint,
+                        parent,
+                    )))
                 }
                 _ => {
                     self.uses.insert("Value");
@@ -298,11 +383,17 @@ impl<'a> FileGen<'a> {
                 }
             },
             Some("string") => {
-                let values: Option<Vec<String>> = schema.get("enum").and_then(Value::as_array).map(|a| {
-                    a.iter().filter_map(Value::as_str).map(str::to_owned).collect()
-                });
+                let values: Option<Vec<String>> =
+                    schema.get("enum").and_then(Value::as_array).map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    });
                 match values {
-                    Some(values) if !values.is_empty() => Ty::Named(self.enumeration(schema, hint, parent, values)),
+                    Some(values) if !values.is_empty() => {
+                        Ty::Named(self.enumeration(schema, hint, parent, values))
+                    }
                     _ => Ty::String,
                 }
             }
@@ -326,7 +417,11 @@ impl<'a> FileGen<'a> {
         let mut name = hint.to_owned();
         if self.taken.contains(&name) {
             let by_kind = format!("{}{name}", self.current_kind);
-            let prefixed = if self.taken.contains(&by_kind) { format!("{parent}{name}") } else { by_kind };
+            let prefixed = if self.taken.contains(&by_kind) {
+                format!("{parent}{name}")
+            } else {
+                by_kind
+            };
             name = if self.taken.contains(&prefixed) {
                 let mut n = 2;
                 while self.taken.contains(&format!("{prefixed}{n}")) {
@@ -349,9 +444,17 @@ impl<'a> FileGen<'a> {
             return name;
         }
         let index = self.defs.len();
-        self.defs.push(Def::Struct { name: name.clone(), doc: doc_of(schema), fields: Vec::new() });
+        self.defs.push(Def::Struct {
+            name: name.clone(),
+            doc: doc_of(schema),
+            fields: Vec::new(),
+        });
         let required = catalog::required(schema);
-        let props = schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        let props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let mut fields = Vec::new();
         let mut used = BTreeSet::new();
         for (json, sub) in &props {
@@ -387,31 +490,53 @@ impl<'a> FileGen<'a> {
         name
     }
 
-    fn enumeration(&mut self, schema: &Value, hint: &str, parent: &str, values: Vec<String>) -> String {
+    fn enumeration(
+        &mut self,
+        schema: &Value,
+        hint: &str,
+        parent: &str,
+        values: Vec<String>,
+    ) -> String {
         let shape = format!("enum:{}", values.join("|"));
         let (name, fresh) = self.name_for(&shape, hint, parent);
         if fresh {
-            self.defs.push(Def::Enum { name: name.clone(), doc: doc_of(schema), values });
+            self.defs.push(Def::Enum {
+                name: name.clone(),
+                doc: doc_of(schema),
+                values,
+            });
         }
         name
     }
 
     fn render(&self, project: &str, files: &[&str], version: &str) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "//! `{version}` types generated from the upstream CRD schemas of {project}.");
+        let _ = writeln!(
+            out,
+            "//! `{version}` types generated from the upstream CRD schemas of {project}."
+        );
         let _ = writeln!(out, "//!");
-        let _ = writeln!(out, "//! @generated by `cargo run -p xtask -- codegen` from:");
+        let _ = writeln!(
+            out,
+            "//! @generated by `cargo run -p xtask -- codegen` from:"
+        );
         for f in files {
             let _ = writeln!(out, "//! - `{f}`");
         }
-        let _ = writeln!(out, "//!\n//! Do not edit by hand: change the generator or add helpers beside this file.\n");
+        let _ = writeln!(
+            out,
+            "//!\n//! Do not edit by hand: change the generator or add helpers beside this file.\n"
+        );
         out.push_str("#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]\n\n");
         if self.uses.contains("BTreeMap") {
             out.push_str("use std::collections::BTreeMap;\n\n");
         }
         for (alias, path) in [
             ("apps", "k8s_openapi::api::apps::v1 as apps"),
-            ("autoscaling", "k8s_openapi::api::autoscaling::v2 as autoscaling"),
+            (
+                "autoscaling",
+                "k8s_openapi::api::autoscaling::v2 as autoscaling",
+            ),
             ("batch", "k8s_openapi::api::batch::v1 as batch"),
             ("core", "k8s_openapi::api::core::v1 as core"),
         ] {
@@ -435,7 +560,12 @@ impl<'a> FileGen<'a> {
             match def {
                 Def::Root { kind, fields } => render_root(&mut out, kind, fields),
                 Def::Struct { name, doc, fields } => {
-                    write_doc(&mut out, "", doc.as_deref().unwrap_or(&format!("`{name}` of the upstream schema.")));
+                    write_doc(
+                        &mut out,
+                        "",
+                        doc.as_deref()
+                            .unwrap_or(&format!("`{name}` of the upstream schema.")),
+                    );
                     out.push_str("#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]\n");
                     let _ = writeln!(out, "pub struct {name} {{");
                     render_fields(&mut out, fields);
@@ -443,11 +573,20 @@ impl<'a> FileGen<'a> {
                 }
                 Def::Enum { name, doc, values } => {
                     out.push_str("crate::string_enum::string_enum! {\n");
-                    write_doc(&mut out, "    ", doc.as_deref().unwrap_or(&format!("`{name}` of the upstream schema.")));
+                    write_doc(
+                        &mut out,
+                        "    ",
+                        doc.as_deref()
+                            .unwrap_or(&format!("`{name}` of the upstream schema.")),
+                    );
                     let _ = writeln!(out, "    pub enum {name} {{");
                     let mut used = BTreeSet::new();
                     for v in values {
-                        let mut variant = if v.is_empty() { "Empty".to_owned() } else { type_name(v) };
+                        let mut variant = if v.is_empty() {
+                            "Empty".to_owned()
+                        } else {
+                            type_name(v)
+                        };
                         if variant == "Other" {
                             variant = "OtherValue".into();
                         }
@@ -489,7 +628,11 @@ fn render_root(out: &mut String, kind: &Version, fields: &[Field]) {
             "`{api_version}` {}: a {} resource.\n\nSerializes with its `apiVersion` and `kind`; \
              implements `kube_core::Resource` and [`crate::CustomResource`].",
             kind.kind,
-            if kind.namespaced { "namespaced" } else { "cluster-scoped" }
+            if kind.namespaced {
+                "namespaced"
+            } else {
+                "cluster-scoped"
+            }
         ),
     );
     out.push_str("#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]\n");
@@ -497,14 +640,29 @@ fn render_root(out: &mut String, kind: &Version, fields: &[Field]) {
     out.push_str("    /// Standard object metadata.\n    #[serde(default)]\n    pub metadata: meta::ObjectMeta,\n");
     render_fields(out, fields);
     out.push_str("}\n\n");
-    let scope = if kind.namespaced { "k8s_openapi::NamespaceResourceScope" } else { "k8s_openapi::ClusterResourceScope" };
+    let scope = if kind.namespaced {
+        "k8s_openapi::NamespaceResourceScope"
+    } else {
+        "k8s_openapi::ClusterResourceScope"
+    };
     let shorts: Vec<String> = kind.short_names.iter().map(|s| format!("{s:?}")).collect();
     let scale = match &kind.scale {
-        Some((a, b, c)) => format!("Some(({a:?}, {b:?}, {}))", c.as_ref().map_or("None".into(), |c| format!("Some({c:?})"))),
+        Some((a, b, c)) => format!(
+            "Some(({a:?}, {b:?}, {}))",
+            c.as_ref().map_or("None".into(), |c| format!("Some({c:?})"))
+        ),
         None => "None".into(),
     };
-    let req: Vec<String> = fields.iter().filter(|f| f.required).map(|f| format!("{} => {:?}", f.rust, f.json)).collect();
-    let opt: Vec<String> = fields.iter().filter(|f| !f.required).map(|f| format!("{} => {:?}", f.rust, f.json)).collect();
+    let req: Vec<String> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| format!("{} => {:?}", f.rust, f.json))
+        .collect();
+    let opt: Vec<String> = fields
+        .iter()
+        .filter(|f| !f.required)
+        .map(|f| format!("{} => {:?}", f.rust, f.json))
+        .collect();
     let _ = writeln!(
         out,
         "crate::resource::custom_resource! {{\n    {kind_name}, {scope}, crate::resource::KindInfo {{\n        group: {group:?},\n        version: {version:?},\n        kind: {kind_name:?},\n        plural: {plural:?},\n        scope: crate::resource::Scope::{sc},\n        short_names: &[{shorts}],\n        storage: {storage},\n        status_subresource: {status},\n        scale: {scale},\n    }};\n    required {{ {req} }}\n    optional {{ {opt} }}\n}}\n",
@@ -512,7 +670,11 @@ fn render_root(out: &mut String, kind: &Version, fields: &[Field]) {
         group = kind.group,
         version = kind.version,
         plural = kind.plural,
-        sc = if kind.namespaced { "Namespaced" } else { "Cluster" },
+        sc = if kind.namespaced {
+            "Namespaced"
+        } else {
+            "Cluster"
+        },
         shorts = shorts.join(", "),
         storage = kind.storage,
         status = kind.status_subresource,
@@ -526,7 +688,15 @@ fn render_fields(out: &mut String, fields: &[Field]) {
         if let Some(doc) = &f.doc {
             write_doc(out, "    ", doc);
         } else {
-            let _ = writeln!(out, "    /// `{}`.", if f.flatten { "(unknown fields)" } else { &f.json });
+            let _ = writeln!(
+                out,
+                "    /// `{}`.",
+                if f.flatten {
+                    "(unknown fields)"
+                } else {
+                    &f.json
+                }
+            );
         }
         let rename = if f.flatten || f.rust.trim_end_matches('_') == f.json || f.rust == f.json {
             String::new()
@@ -545,7 +715,11 @@ fn render_fields(out: &mut String, fields: &[Field]) {
             attrs.push("default, skip_serializing_if = \"Option::is_none\"".into());
         }
         let _ = writeln!(out, "    #[serde({})]", attrs.join(", "));
-        let ty = if f.required { f.ty.render() } else { format!("Option<{}>", f.ty.render()) };
+        let ty = if f.required {
+            f.ty.render()
+        } else {
+            format!("Option<{}>", f.ty.render())
+        };
         let _ = writeln!(out, "    pub {}: {ty},", f.rust);
     }
 }
@@ -556,7 +730,11 @@ fn write_doc(out: &mut String, indent: &str, doc: &str) {
         // Indented lines would become doctests; upstream descriptions are prose.
         let mut line = line.trim().to_owned();
         if line.starts_with("```") {
-            line = if in_fence { "```".into() } else { "```text".into() };
+            line = if in_fence {
+                "```".into()
+            } else {
+                "```text".into()
+            };
             in_fence = !in_fence;
         }
         if line.is_empty() {
@@ -571,7 +749,11 @@ fn write_doc(out: &mut String, indent: &str, doc: &str) {
 }
 
 fn doc_of(schema: &Value) -> Option<String> {
-    schema.get("description").and_then(Value::as_str).map(str::to_owned).filter(|d| !d.trim().is_empty())
+    schema
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .filter(|d| !d.trim().is_empty())
 }
 
 /// A schema's structure without its prose, for sharing one type between equal shapes.

@@ -36,12 +36,16 @@ pub const TARGETS: &[Target] = &[
     Target {
         module: "notebook",
         project: "Kubeflow Notebooks (github.com/kubeflow/notebooks, notebooks-v1)",
-        files: &["notebooks/components/notebook-controller/config/crd/bases/kubeflow.org_notebooks.yaml"],
+        files: &[
+            "notebooks/components/notebook-controller/config/crd/bases/kubeflow.org_notebooks.yaml",
+        ],
     },
     Target {
         module: "profile",
         project: "Kubeflow Dashboard profile controller (github.com/kubeflow/dashboard)",
-        files: &["dashboard/components/profile-controller/manifests/kustomize/base/crd/kubeflow.org_profiles.yaml"],
+        files: &[
+            "dashboard/components/profile-controller/manifests/kustomize/base/crd/kubeflow.org_profiles.yaml",
+        ],
     },
     Target {
         module: "poddefault",
@@ -51,7 +55,9 @@ pub const TARGETS: &[Target] = &[
     Target {
         module: "tensorboard",
         project: "Kubeflow Notebooks tensorboard controller (github.com/kubeflow/notebooks, notebooks-v1)",
-        files: &["notebooks/components/tensorboard-controller/config/crd/bases/tensorboard.kubeflow.org_tensorboards.yaml"],
+        files: &[
+            "notebooks/components/tensorboard-controller/config/crd/bases/tensorboard.kubeflow.org_tensorboards.yaml",
+        ],
     },
     Target {
         module: "kserve",

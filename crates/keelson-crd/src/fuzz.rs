@@ -6,7 +6,11 @@
 /// without bound; the result is ignored.
 pub fn load(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    for document in crate::Loader::default().load_all("fuzz", &text).into_iter().flatten() {
+    for document in crate::Loader::default()
+        .load_all("fuzz", &text)
+        .into_iter()
+        .flatten()
+    {
         if let Ok(written) = document.resource.to_value() {
             let _ = crate::roundtrip::diff(&document.raw, &written, &document.ignored_fields);
         }

@@ -175,7 +175,11 @@ impl Loader {
     /// parser cannot resynchronize) and is the last result.
     pub fn load_all(&self, source: &str, text: &str) -> Vec<Result<Document>> {
         if text.len() > self.limits.max_bytes {
-            return vec![Err(too_large(source, text.len() as u64, self.limits.max_bytes))];
+            return vec![Err(too_large(
+                source,
+                text.len() as u64,
+                self.limits.max_bytes,
+            ))];
         }
         let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
         let format = if trimmed.starts_with('{') || trimmed.starts_with('[') {
@@ -294,13 +298,13 @@ impl Context<'_> {
             return;
         }
         // `kubectl get -o yaml` writes a `List` whose items are the objects.
-        if value.get("kind").and_then(Value::as_str) == Some("List") {
-            if let Some(items) = value.get("items").and_then(Value::as_array) {
-                for item in items {
-                    out.push(self.object(index, item.clone(), false));
-                }
-                return;
+        if value.get("kind").and_then(Value::as_str) == Some("List")
+            && let Some(items) = value.get("items").and_then(Value::as_array)
+        {
+            for item in items {
+                out.push(self.object(index, item.clone(), false));
             }
+            return;
         }
         out.push(self.object(index, value, true));
     }
@@ -401,11 +405,11 @@ impl Decoder<'_> {
                     path: Some(path),
                     ..self.ctx.location(self.index)
                 };
-                if self.locatable {
-                    if let Some((line, column)) = self.locate::<T>() {
-                        location.line = Some(line);
-                        location.column = Some(column);
-                    }
+                if self.locatable
+                    && let Some((line, column)) = self.locate::<T>()
+                {
+                    location.line = Some(line);
+                    location.column = Some(column);
                 }
                 Err(Error::Shape { location, message })
             }
@@ -417,7 +421,8 @@ impl Decoder<'_> {
     fn locate<T: DeserializeOwned>(&self) -> Option<(usize, usize)> {
         match self.ctx.format {
             Format::Yaml => {
-                let doc = serde_yaml_ng::Deserializer::from_str(self.ctx.text).nth(self.index - 1)?;
+                let doc =
+                    serde_yaml_ng::Deserializer::from_str(self.ctx.text).nth(self.index - 1)?;
                 let err = serde_path_to_error::deserialize::<_, T>(doc).err()?;
                 let l = err.inner().location()?;
                 Some((l.line(), l.column()))
@@ -444,9 +449,9 @@ fn render_ignored(path: &serde_ignored::Path<'_>) -> String {
                 format!("{p}.{key}")
             }
         }
-        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
-            render_ignored(parent)
-        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => render_ignored(parent),
     }
 }
 

@@ -115,19 +115,20 @@ pub fn structural_schema<T: JsonSchema>() -> serde_json::Value {
 /// Builds the `CustomResourceDefinition` for `T` from its facts and its Rust schema.
 pub fn crd_for<T: JsonSchema>(info: &KindInfo) -> apiext::CustomResourceDefinition {
     let schema = serde_json::from_value(structural_schema::<T>()).ok();
-    let scale = info.scale.map(|(spec, status, selector)| apiext::CustomResourceSubresourceScale {
-        spec_replicas_path: spec.to_owned(),
-        status_replicas_path: status.to_owned(),
-        label_selector_path: selector.map(str::to_owned),
-    });
-    let subresources = (info.status_subresource || scale.is_some()).then(|| {
-        apiext::CustomResourceSubresources {
+    let scale = info.scale.map(
+        |(spec, status, selector)| apiext::CustomResourceSubresourceScale {
+            spec_replicas_path: spec.to_owned(),
+            status_replicas_path: status.to_owned(),
+            label_selector_path: selector.map(str::to_owned),
+        },
+    );
+    let subresources =
+        (info.status_subresource || scale.is_some()).then(|| apiext::CustomResourceSubresources {
             scale,
             status: info
                 .status_subresource
                 .then(|| apiext::CustomResourceSubresourceStatus(serde_json::json!({}))),
-        }
-    });
+        });
     apiext::CustomResourceDefinition {
         metadata: ObjectMeta {
             name: Some(format!("{}.{}", info.plural, info.group)),
@@ -167,7 +168,10 @@ pub fn merge_versions(
     storage_version: &str,
 ) -> Result<apiext::CustomResourceDefinition, kube_core::crd::MergeError> {
     if crds.len() == 1 {
-        return crds.into_iter().next().ok_or(kube_core::crd::MergeError::MissingCrds);
+        return crds
+            .into_iter()
+            .next()
+            .ok_or(kube_core::crd::MergeError::MissingCrds);
     }
     kube_core::crd::merge_crds(crds, storage_version)
 }

@@ -69,7 +69,9 @@ pub fn diff(input: &Value, output: &Value, ignored: &[String]) -> Vec<Difference
 
 /// `true` when every difference is one of the documented normalizations.
 pub fn is_lossless(differences: &[Difference]) -> bool {
-    differences.iter().all(|d| d.kind != DifferenceKind::Changed)
+    differences
+        .iter()
+        .all(|d| d.kind != DifferenceKind::Changed)
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -80,7 +82,13 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn walk(input: &Value, output: &Value, path: String, ignored: &[String], out: &mut Vec<Difference>) {
+fn walk(
+    input: &Value,
+    output: &Value,
+    path: String,
+    ignored: &[String],
+    out: &mut Vec<Difference>,
+) {
     let mut push = |path: String, kind| out.push(Difference { path, kind });
     match (input, output) {
         (Value::Object(a), Value::Object(b)) => {
@@ -91,12 +99,22 @@ fn walk(input: &Value, output: &Value, path: String, ignored: &[String], out: &m
                 let p = join(&path, key);
                 match (a.get(key), b.get(key)) {
                     (Some(x), Some(y)) => walk(x, y, p, ignored, out),
-                    (Some(Value::Null), None) => out.push(Difference { path: p, kind: DifferenceKind::NullDropped }),
-                    (Some(_), None) if ignored.contains(&p) => {
-                        out.push(Difference { path: p, kind: DifferenceKind::UnknownDropped })
-                    }
-                    (Some(_), None) => out.push(Difference { path: p, kind: DifferenceKind::Changed }),
-                    (None, Some(_)) => out.push(Difference { path: p, kind: DifferenceKind::DefaultAdded }),
+                    (Some(Value::Null), None) => out.push(Difference {
+                        path: p,
+                        kind: DifferenceKind::NullDropped,
+                    }),
+                    (Some(_), None) if ignored.contains(&p) => out.push(Difference {
+                        path: p,
+                        kind: DifferenceKind::UnknownDropped,
+                    }),
+                    (Some(_), None) => out.push(Difference {
+                        path: p,
+                        kind: DifferenceKind::Changed,
+                    }),
+                    (None, Some(_)) => out.push(Difference {
+                        path: p,
+                        kind: DifferenceKind::DefaultAdded,
+                    }),
                     (None, None) => {}
                 }
             }
@@ -109,12 +127,29 @@ fn walk(input: &Value, output: &Value, path: String, ignored: &[String], out: &m
         (Value::Number(a), Value::Number(b)) => {
             if a != b {
                 let same = a.as_f64().zip(b.as_f64()).is_some_and(|(x, y)| x == y);
-                push(path, if same { DifferenceKind::NumberNormalized } else { DifferenceKind::Changed });
+                push(
+                    path,
+                    if same {
+                        DifferenceKind::NumberNormalized
+                    } else {
+                        DifferenceKind::Changed
+                    },
+                );
             }
         }
         (Value::Number(a), Value::String(b)) => {
-            let same = a.to_string() == *b || a.as_f64().zip(b.parse::<f64>().ok()).is_some_and(|(x, y)| x == y);
-            push(path, if same { DifferenceKind::NumberNormalized } else { DifferenceKind::Changed });
+            let same = a.to_string() == *b
+                || a.as_f64()
+                    .zip(b.parse::<f64>().ok())
+                    .is_some_and(|(x, y)| x == y);
+            push(
+                path,
+                if same {
+                    DifferenceKind::NumberNormalized
+                } else {
+                    DifferenceKind::Changed
+                },
+            );
         }
         (a, b) if a == b => {}
         _ => push(path, DifferenceKind::Changed),

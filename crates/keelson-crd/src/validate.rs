@@ -3,9 +3,9 @@
 
 use std::fmt;
 
+use crate::AnyResource;
 use crate::loader::Document;
 use crate::roundtrip::{DifferenceKind, diff};
-use crate::AnyResource;
 
 /// One problem found in a document.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,8 +15,20 @@ fn every_corpus_manifest_loads() {
         match keelson_crd::load_file(&path) {
             Ok(docs) => {
                 for d in docs {
-                    let class = if d.resource.is_typed() { "typed" } else if matches!(d.resource, keelson_crd::AnyResource::Core(_)) { "core" } else { "unknown" };
-                    *counts.entry(format!("{class:7} {} {}", d.resource.api_version(), d.resource.kind())).or_default() += 1;
+                    let class = if d.resource.is_typed() {
+                        "typed"
+                    } else if matches!(d.resource, keelson_crd::AnyResource::Core(_)) {
+                        "core"
+                    } else {
+                        "unknown"
+                    };
+                    *counts
+                        .entry(format!(
+                            "{class:7} {} {}",
+                            d.resource.api_version(),
+                            d.resource.kind()
+                        ))
+                        .or_default() += 1;
                 }
             }
             Err(e) => failures.push(e.to_string()),
@@ -25,8 +37,16 @@ fn every_corpus_manifest_loads() {
     for (k, n) in &counts {
         println!("{n:5} {k}");
     }
-    assert!(failures.is_empty(), "{} files failed:\n{}", failures.len(), failures.join("\n"));
-    assert!(counts.keys().any(|k| k.starts_with("typed")), "no typed resources found");
+    assert!(
+        failures.is_empty(),
+        "{} files failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        counts.keys().any(|k| k.starts_with("typed")),
+        "no typed resources found"
+    );
 }
 
 #[test]
@@ -34,17 +54,29 @@ fn every_corpus_manifest_round_trips() {
     let mut losses = Vec::new();
     let mut by_kind: BTreeMap<DifferenceKind, usize> = BTreeMap::new();
     for path in common::corpus_files() {
-        let Ok(docs) = keelson_crd::load_file(&path) else { continue };
+        let Ok(docs) = keelson_crd::load_file(&path) else {
+            continue;
+        };
         for d in docs.iter().filter(|d| d.resource.is_typed()) {
             let written = d.resource.to_value().unwrap();
             for difference in diff(&d.raw, &written, &d.ignored_fields) {
                 *by_kind.entry(difference.kind).or_default() += 1;
                 if difference.kind == DifferenceKind::Changed {
-                    losses.push(format!("{} doc {}: {}", common::short(&path), d.index, difference.path));
+                    losses.push(format!(
+                        "{} doc {}: {}",
+                        common::short(&path),
+                        d.index,
+                        difference.path
+                    ));
                 }
             }
         }
     }
     println!("documented differences: {by_kind:?}");
-    assert!(losses.is_empty(), "{} fields changed on a round trip:\n{}", losses.len(), losses.join("\n"));
+    assert!(
+        losses.is_empty(),
+        "{} fields changed on a round trip:\n{}",
+        losses.len(),
+        losses.join("\n")
+    );
 }

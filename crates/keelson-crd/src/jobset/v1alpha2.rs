@@ -5,7 +5,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
@@ -27,7 +32,11 @@ pub struct JobSetSpec {
     /// failed.
     /// The JobSet is always declared failed if any job in the set
     /// finished with status failed.
-    #[serde(rename = "failurePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "failurePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub failure_policy: Option<FailurePolicy>,
     /// managedBy is used to indicate the controller or entity that manages a JobSet.
     /// The built-in JobSet controller reconciles JobSets which don't have this
@@ -46,17 +55,29 @@ pub struct JobSetSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
     /// replicatedJobs is the group of jobs that will form the set.
-    #[serde(rename = "replicatedJobs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "replicatedJobs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub replicated_jobs: Option<Vec<ReplicatedJob>>,
     /// startupPolicy configures in what order jobs must be started
     /// Deprecated: StartupPolicy is deprecated, please use the DependsOn API.
-    #[serde(rename = "startupPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startupPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub startup_policy: Option<StartupPolicy>,
     /// successPolicy configures when to declare the JobSet as
     /// succeeded.
     /// The JobSet is always declared succeeded if all jobs in the set
     /// finished with status complete.
-    #[serde(rename = "successPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "successPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub success_policy: Option<SuccessPolicy>,
     /// suspend suspends all running child Jobs when set to true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,13 +89,21 @@ pub struct JobSetSpec {
     /// guarantees (e.g. finalizers) will be honored. If this field is unset,
     /// the JobSet won't be automatically deleted. If this field is set to zero,
     /// the JobSet becomes eligible to be deleted immediately after it finishes.
-    #[serde(rename = "ttlSecondsAfterFinished", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ttlSecondsAfterFinished",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ttl_seconds_after_finished: Option<i32>,
     /// volumeClaimPolicies is a list of policies for persistent volume claims that pods are allowed
     /// to reference. JobSet controller automatically adds the required volume claims to the
     /// pod template. Every claim in this list must have at least one matching (by name)
     /// volumeMount in one container in the template.
-    #[serde(rename = "volumeClaimPolicies", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeClaimPolicies",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_claim_policies: Option<Vec<VolumeClaimPolicy>>,
 }
 
@@ -110,11 +139,19 @@ pub struct FailurePolicy {
     /// any child container. This is required to handle the edge case
     /// in which a container keeps failing too fast to complete a JobSet
     /// restart.
-    #[serde(rename = "maxRestarts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxRestarts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_restarts: Option<i32>,
     /// restartStrategy defines the strategy to use when restarting the JobSet.
     /// Defaults to Recreate.
-    #[serde(rename = "restartStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_strategy: Option<RestartStrategy>,
     /// rules is a list of failure policy rules for this JobSet.
     /// For a given Job failure, the rules will be evaluated in order,
@@ -162,17 +199,29 @@ pub struct Rule {
     /// the syntax accepted by RE2 and described at https://golang.org/s/re2syntax,
     /// except for \C. For an overview of the syntax, see
     /// https://pkg.go.dev/regexp/syntax.
-    #[serde(rename = "onJobFailureMessagePatterns", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "onJobFailureMessagePatterns",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub on_job_failure_message_patterns: Option<Vec<String>>,
     /// onJobFailureReasons is a list of job failures reasons.
     /// The requirement is satisfied
     /// if at least one reason matches the list. An empty list matches any job
     /// failure reason.
-    #[serde(rename = "onJobFailureReasons", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "onJobFailureReasons",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub on_job_failure_reasons: Option<Vec<String>>,
     /// targetReplicatedJobs are the names of the replicated jobs the operator applies to.
     /// An empty list will apply to all replicatedJobs.
-    #[serde(rename = "targetReplicatedJobs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetReplicatedJobs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_replicated_jobs: Option<Vec<String>>,
 }
 
@@ -199,11 +248,19 @@ pub struct Network {
     /// enableDNSHostnames allows pods to be reached via their hostnames.
     /// Pods will be reachable using the fully qualified pod hostname:
     /// <jobSet.name>-<spec.replicatedJob.name>-<job-index>-<pod-index>.<subdomain>
-    #[serde(rename = "enableDNSHostnames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableDNSHostnames",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_dns_hostnames: Option<bool>,
     /// publishNotReadyAddresses indicates if DNS records of pods should be published before the pods are ready.
     /// Defaults to True.
-    #[serde(rename = "publishNotReadyAddresses", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "publishNotReadyAddresses",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub publish_not_ready_addresses: Option<bool>,
     /// subdomain is an explicit choice for a network subdomain name
     /// When set, any replicated job in the set is added to this network.
@@ -312,7 +369,11 @@ pub struct SuccessPolicy {
     pub operator: Operator,
     /// targetReplicatedJobs are the names of the replicated jobs the operator will apply to.
     /// A null or empty list will apply to all replicatedJobs.
-    #[serde(rename = "targetReplicatedJobs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetReplicatedJobs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_replicated_jobs: Option<Vec<String>>,
 }
 
@@ -331,7 +392,11 @@ crate::string_enum::string_enum! {
 pub struct VolumeClaimPolicy {
     /// retentionPolicy describes the lifecycle of persistent volume claims created from the template.
     /// By default, all persistent volume claims are deleted once JobSet is deleted.
-    #[serde(rename = "retentionPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "retentionPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retention_policy: Option<RetentionPolicy>,
     /// templates is a list of shared PVC claims that ReplicatedJobs are allowed to reference.
     /// The JobSet controller is responsible for creating shared PVCs that can be mounted by
@@ -350,7 +415,11 @@ pub struct VolumeClaimPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RetentionPolicy {
     /// whenDeleted specifies what happens to PVCs when JobSet is deleted.
-    #[serde(rename = "whenDeleted", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "whenDeleted",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub when_deleted: Option<WhenDeleted>,
 }
 
@@ -375,16 +444,28 @@ pub struct JobSetStatus {
     /// attempt of the Pod is equal to currentInPlaceRestartAttempt, the agent
     /// should lift its barrier to allow the worker container to
     /// start running.
-    #[serde(rename = "currentInPlaceRestartAttempt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "currentInPlaceRestartAttempt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub current_in_place_restart_attempt: Option<i32>,
     /// previousInPlaceRestartAttempt tracks the previous in-place restart attempt
     /// of the JobSet. It is read by the agent. If the in-place restart
     /// attempt of the Pod is smaller than or equal to previousInPlaceRestartAttempt,
     /// the agent should restart its Pod in-place.
-    #[serde(rename = "previousInPlaceRestartAttempt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "previousInPlaceRestartAttempt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub previous_in_place_restart_attempt: Option<i32>,
     /// replicatedJobsStatus tracks the number of JobsReady for each replicatedJob.
-    #[serde(rename = "replicatedJobsStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "replicatedJobsStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub replicated_jobs_status: Option<Vec<ReplicatedJobsStatus>>,
     /// restarts tracks the number of times the JobSet has been globally restarted.
     /// That is, restarts is the number of times the restart action RestartJobSet or RestartJobSetAndIgnoreMaxRestarts have been executed and led to the recreation of all Jobs.
@@ -392,11 +473,19 @@ pub struct JobSetStatus {
     pub restarts: Option<i32>,
     /// restartsCountTowardsMax tracks the number of times the JobSet has been globally restarted that counts towards the maximum allowed number of restarts.
     /// That is, restartsCountTowardsMax is the number of times the restart action RestartJobSet has been executed and led to the recreation of all Jobs.
-    #[serde(rename = "restartsCountTowardsMax", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartsCountTowardsMax",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restarts_count_towards_max: Option<i32>,
     /// terminalState tracks the state of the JobSet when it finishes execution.
     /// It can be either Completed or Failed. Otherwise, it is empty by default.
-    #[serde(rename = "terminalState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminalState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub terminal_state: Option<String>,
 }
 
@@ -412,11 +501,19 @@ pub struct ReplicatedJobsStatus {
     pub failed: i32,
     /// jobRestarts tracks the number of times the Jobs have been individually restarted.
     /// That is, jobRestarts[jobIndex] is the number of times the restart action RestartJob or RestartJobAndIgnoreMaxRestarts have been executed for the Job with index jobIndex and led to its recreation without affecting the other Jobs.
-    #[serde(rename = "jobRestarts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "jobRestarts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub job_restarts: Option<Vec<i32>>,
     /// jobRestartsCountTowardsMax tracks the number of times the Jobs have been individually restarted that count towards the maximum allowed number of restarts.
     /// That is, jobRestartsCountTowardsMax[jobIndex] is the number of times the restart action RestartJob has been executed for the Job with index jobIndex and led to its recreation without affecting the other Jobs.
-    #[serde(rename = "jobRestartsCountTowardsMax", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "jobRestartsCountTowardsMax",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub job_restarts_count_towards_max: Option<Vec<i32>>,
     /// name of the ReplicatedJob.
     #[serde(default)]
@@ -465,4 +562,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec", status => "status" }
 }
-

@@ -9,7 +9,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -30,7 +35,11 @@ pub struct ServingRuntimeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
     /// `builtInAdapter`.
-    #[serde(rename = "builtInAdapter", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "builtInAdapter",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub built_in_adapter: Option<BuiltInAdapter>,
     /// `containers`.
     #[serde(default)]
@@ -39,46 +48,90 @@ pub struct ServingRuntimeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// `grpcDataEndpoint`.
-    #[serde(rename = "grpcDataEndpoint", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "grpcDataEndpoint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub grpc_data_endpoint: Option<String>,
     /// `grpcEndpoint`.
-    #[serde(rename = "grpcEndpoint", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "grpcEndpoint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub grpc_endpoint: Option<String>,
     /// `hostIPC`.
     #[serde(rename = "hostIPC", default, skip_serializing_if = "Option::is_none")]
     pub host_ipc: Option<bool>,
     /// `httpDataEndpoint`.
-    #[serde(rename = "httpDataEndpoint", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "httpDataEndpoint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub http_data_endpoint: Option<String>,
     /// `imagePullSecrets`.
-    #[serde(rename = "imagePullSecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullSecrets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_secrets: Option<Vec<ImagePullSecret>>,
     /// `labels`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// `multiModel`.
-    #[serde(rename = "multiModel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "multiModel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub multi_model: Option<bool>,
     /// `nodeSelector`.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// `protocolVersions`.
-    #[serde(rename = "protocolVersions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "protocolVersions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub protocol_versions: Option<Vec<String>>,
     /// `replicas`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i64>,
     /// `resourceClaims`.
-    #[serde(rename = "resourceClaims", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceClaims",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_claims: Option<Vec<core::PodResourceClaim>>,
     /// `schedulerName`.
-    #[serde(rename = "schedulerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduler_name: Option<String>,
     /// `storageHelper`.
-    #[serde(rename = "storageHelper", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageHelper",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_helper: Option<StorageHelper>,
     /// `supportedModelFormats`.
-    #[serde(rename = "supportedModelFormats", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "supportedModelFormats",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub supported_model_formats: Option<Vec<SupportedModelFormat>>,
     /// `tolerations`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,7 +140,11 @@ pub struct ServingRuntimeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<core::Volume>>,
     /// `workerSpec`.
-    #[serde(rename = "workerSpec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "workerSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub worker_spec: Option<WorkerSpec>,
 }
 
@@ -98,16 +155,32 @@ pub struct BuiltInAdapter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<core::EnvVar>>,
     /// `memBufferBytes`.
-    #[serde(rename = "memBufferBytes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "memBufferBytes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mem_buffer_bytes: Option<i64>,
     /// `modelLoadingTimeoutMillis`.
-    #[serde(rename = "modelLoadingTimeoutMillis", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "modelLoadingTimeoutMillis",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_loading_timeout_millis: Option<i64>,
     /// `runtimeManagementPort`.
-    #[serde(rename = "runtimeManagementPort", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeManagementPort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_management_port: Option<i64>,
     /// `serverType`.
-    #[serde(rename = "serverType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serverType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub server_type: Option<String>,
 }
 
@@ -131,7 +204,11 @@ pub struct StorageHelper {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SupportedModelFormat {
     /// `autoSelect`.
-    #[serde(rename = "autoSelect", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "autoSelect",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub auto_select: Option<bool>,
     /// `name`.
     #[serde(default)]
@@ -160,25 +237,49 @@ pub struct WorkerSpec {
     #[serde(rename = "hostIPC", default, skip_serializing_if = "Option::is_none")]
     pub host_ipc: Option<bool>,
     /// `imagePullSecrets`.
-    #[serde(rename = "imagePullSecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullSecrets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_secrets: Option<Vec<ImagePullSecret>>,
     /// `labels`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// `nodeSelector`.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// `pipelineParallelSize`.
-    #[serde(rename = "pipelineParallelSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pipelineParallelSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pipeline_parallel_size: Option<i64>,
     /// `resourceClaims`.
-    #[serde(rename = "resourceClaims", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceClaims",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_claims: Option<Vec<core::PodResourceClaim>>,
     /// `schedulerName`.
-    #[serde(rename = "schedulerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduler_name: Option<String>,
     /// `tensorParallelSize`.
-    #[serde(rename = "tensorParallelSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tensorParallelSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tensor_parallel_size: Option<i64>,
     /// `tolerations`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -259,16 +360,28 @@ pub struct InferenceGraphSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affinity: Option<core::Affinity>,
     /// `maxReplicas`.
-    #[serde(rename = "maxReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_replicas: Option<i32>,
     /// `minReplicas`.
-    #[serde(rename = "minReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_replicas: Option<i32>,
     /// `nodeName`.
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
     /// `nodeSelector`.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// `nodes`.
     #[serde(default)]
@@ -277,16 +390,32 @@ pub struct InferenceGraphSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `routerTimeouts`.
-    #[serde(rename = "routerTimeouts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "routerTimeouts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub router_timeouts: Option<RouterTimeouts>,
     /// `scaleMetric`.
-    #[serde(rename = "scaleMetric", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleMetric",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_metric: Option<ScaleMetric>,
     /// `scaleTarget`.
-    #[serde(rename = "scaleTarget", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleTarget",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_target: Option<i32>,
     /// `serviceAccountName`.
-    #[serde(rename = "serviceAccountName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account_name: Option<String>,
     /// `timeout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -334,7 +463,11 @@ pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependency: Option<Dependency>,
     /// `mapPredictionsToInstances`.
-    #[serde(rename = "mapPredictionsToInstances", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "mapPredictionsToInstances",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub map_predictions_to_instances: Option<bool>,
     /// `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -343,10 +476,18 @@ pub struct Step {
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
     /// `serviceName`.
-    #[serde(rename = "serviceName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_name: Option<String>,
     /// `serviceUrl`.
-    #[serde(rename = "serviceUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceUrl",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_url: Option<String>,
     /// `weight`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -367,16 +508,32 @@ crate::string_enum::string_enum! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RouterTimeouts {
     /// `serverIdle`.
-    #[serde(rename = "serverIdle", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serverIdle",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub server_idle: Option<i64>,
     /// `serverRead`.
-    #[serde(rename = "serverRead", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serverRead",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub server_read: Option<i64>,
     /// `serverWrite`.
-    #[serde(rename = "serverWrite", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serverWrite",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub server_write: Option<i64>,
     /// `serviceClient`.
-    #[serde(rename = "serviceClient", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceClient",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_client: Option<i64>,
 }
 
@@ -404,10 +561,18 @@ pub struct InferenceGraphStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
     /// `deploymentMode`.
-    #[serde(rename = "deploymentMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "deploymentMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deployment_mode: Option<String>,
     /// `observedGeneration`.
-    #[serde(rename = "observedGeneration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "observedGeneration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub observed_generation: Option<i64>,
     /// `url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -418,7 +583,11 @@ pub struct InferenceGraphStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Condition {
     /// `lastTransitionTime`.
-    #[serde(rename = "lastTransitionTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastTransitionTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_transition_time: Option<String>,
     /// `message`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -507,7 +676,11 @@ pub struct TrainedModelStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
     /// `observedGeneration`.
-    #[serde(rename = "observedGeneration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "observedGeneration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub observed_generation: Option<i64>,
     /// `url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -562,4 +735,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec", status => "status" }
 }
-

@@ -9,7 +9,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -54,7 +59,11 @@ pub struct Canary {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Predictor {
     /// `activeDeadlineSeconds`.
-    #[serde(rename = "activeDeadlineSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "activeDeadlineSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub active_deadline_seconds: Option<i64>,
     /// `affinity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,25 +72,45 @@ pub struct Predictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
     /// `autoScaling`.
-    #[serde(rename = "autoScaling", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "autoScaling",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub auto_scaling: Option<AutoScaling>,
     /// `automountServiceAccountToken`.
-    #[serde(rename = "automountServiceAccountToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "automountServiceAccountToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub automount_service_account_token: Option<bool>,
     /// `batcher`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batcher: Option<Batcher>,
     /// `canaryTrafficPercent`.
-    #[serde(rename = "canaryTrafficPercent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "canaryTrafficPercent",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub canary_traffic_percent: Option<i64>,
     /// `containerConcurrency`.
-    #[serde(rename = "containerConcurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "containerConcurrency",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub container_concurrency: Option<i64>,
     /// `containers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<core::Container>>,
     /// `deploymentStrategy`.
-    #[serde(rename = "deploymentStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "deploymentStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deployment_strategy: Option<apps::DeploymentStrategy>,
     /// `dnsConfig`.
     #[serde(rename = "dnsConfig", default, skip_serializing_if = "Option::is_none")]
@@ -90,19 +119,35 @@ pub struct Predictor {
     #[serde(rename = "dnsPolicy", default, skip_serializing_if = "Option::is_none")]
     pub dns_policy: Option<String>,
     /// `enableServiceLinks`.
-    #[serde(rename = "enableServiceLinks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableServiceLinks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_service_links: Option<bool>,
     /// `ephemeralContainers`.
-    #[serde(rename = "ephemeralContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ephemeralContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ephemeral_containers: Option<Vec<core::EphemeralContainer>>,
     /// `hostAliases`.
-    #[serde(rename = "hostAliases", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostAliases",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_aliases: Option<Vec<HostAlias>>,
     /// `hostIPC`.
     #[serde(rename = "hostIPC", default, skip_serializing_if = "Option::is_none")]
     pub host_ipc: Option<bool>,
     /// `hostNetwork`.
-    #[serde(rename = "hostNetwork", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostNetwork",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_network: Option<bool>,
     /// `hostPID`.
     #[serde(rename = "hostPID", default, skip_serializing_if = "Option::is_none")]
@@ -114,16 +159,28 @@ pub struct Predictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// `hostnameOverride`.
-    #[serde(rename = "hostnameOverride", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostnameOverride",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hostname_override: Option<String>,
     /// `huggingface`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huggingface: Option<Huggingface>,
     /// `imagePullSecrets`.
-    #[serde(rename = "imagePullSecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullSecrets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_secrets: Option<Vec<ImagePullSecret>>,
     /// `initContainers`.
-    #[serde(rename = "initContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub init_containers: Option<Vec<core::Container>>,
     /// `labels`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,10 +192,18 @@ pub struct Predictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logger: Option<Logger>,
     /// `maxReplicas`.
-    #[serde(rename = "maxReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_replicas: Option<i32>,
     /// `minReplicas`.
-    #[serde(rename = "minReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_replicas: Option<i32>,
     /// `model`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,7 +215,11 @@ pub struct Predictor {
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
     /// `nodeSelector`.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// `onnx`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,70 +237,142 @@ pub struct Predictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pmml: Option<Huggingface>,
     /// `preemptionPolicy`.
-    #[serde(rename = "preemptionPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "preemptionPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preemption_policy: Option<String>,
     /// `priority`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// `priorityClassName`.
-    #[serde(rename = "priorityClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_name: Option<String>,
     /// `pytorch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pytorch: Option<Huggingface>,
     /// `readinessGates`.
-    #[serde(rename = "readinessGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_gates: Option<Vec<ReadinessGate>>,
     /// `resourceClaims`.
-    #[serde(rename = "resourceClaims", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceClaims",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_claims: Option<Vec<core::PodResourceClaim>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `runtimeClassName`.
-    #[serde(rename = "runtimeClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_class_name: Option<String>,
     /// `scaleMetric`.
-    #[serde(rename = "scaleMetric", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleMetric",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_metric: Option<ScaleMetric>,
     /// `scaleMetricType`.
-    #[serde(rename = "scaleMetricType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleMetricType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_metric_type: Option<Type>,
     /// `scaleTarget`.
-    #[serde(rename = "scaleTarget", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleTarget",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_target: Option<i32>,
     /// `schedulerName`.
-    #[serde(rename = "schedulerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduler_name: Option<String>,
     /// `schedulingGates`.
-    #[serde(rename = "schedulingGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulingGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduling_gates: Option<Vec<InferenceServiceAuthenticationRef>>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::PodSecurityContext>,
     /// `serviceAccount`.
-    #[serde(rename = "serviceAccount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account: Option<String>,
     /// `serviceAccountName`.
-    #[serde(rename = "serviceAccountName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account_name: Option<String>,
     /// `setHostnameAsFQDN`.
-    #[serde(rename = "setHostnameAsFQDN", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setHostnameAsFQDN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub set_hostname_as_fqdn: Option<bool>,
     /// `shareProcessNamespace`.
-    #[serde(rename = "shareProcessNamespace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shareProcessNamespace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub share_process_namespace: Option<bool>,
     /// `sklearn`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sklearn: Option<Huggingface>,
     /// `storageContainerName`.
-    #[serde(rename = "storageContainerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageContainerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_container_name: Option<String>,
     /// `storageUris`.
-    #[serde(rename = "storageUris", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUris",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uris: Option<Vec<StorageUris>>,
     /// `subdomain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,7 +381,11 @@ pub struct Predictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tensorflow: Option<Huggingface>,
     /// `terminationGracePeriodSeconds`.
-    #[serde(rename = "terminationGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationGracePeriodSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_grace_period_seconds: Option<i64>,
     /// `timeout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -249,7 +394,11 @@ pub struct Predictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<core::Toleration>>,
     /// `topologySpreadConstraints`.
-    #[serde(rename = "topologySpreadConstraints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologySpreadConstraints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_spread_constraints: Option<Vec<core::TopologySpreadConstraint>>,
     /// `triton`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -258,7 +407,11 @@ pub struct Predictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<core::Volume>>,
     /// `workerSpec`.
-    #[serde(rename = "workerSpec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "workerSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub worker_spec: Option<WorkerSpec>,
     /// `xgboost`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,7 +450,11 @@ pub struct Metric {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct External {
     /// `authenticationRef`.
-    #[serde(rename = "authenticationRef", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "authenticationRef",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub authentication_ref: Option<AuthenticationRef>,
     /// `metric`.
     #[serde(default)]
@@ -339,7 +496,11 @@ pub struct InferenceServiceMetric {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// `serverAddress`.
-    #[serde(rename = "serverAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serverAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub server_address: Option<String>,
 }
 
@@ -357,10 +518,18 @@ crate::string_enum::string_enum! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Target {
     /// `averageUtilization`.
-    #[serde(rename = "averageUtilization", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "averageUtilization",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub average_utilization: Option<i32>,
     /// `averageValue`.
-    #[serde(rename = "averageValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "averageValue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub average_value: Option<Quantity>,
     /// `type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -400,16 +569,28 @@ pub struct PodmetricMetric {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<InferenceServiceBackend>,
     /// `metricNames`.
-    #[serde(rename = "metricNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "metricNames",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metric_names: Option<Vec<String>>,
     /// `operationOverTime`.
-    #[serde(rename = "operationOverTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "operationOverTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub operation_over_time: Option<String>,
     /// `query`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// `serverAddress`.
-    #[serde(rename = "serverAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serverAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub server_address: Option<String>,
 }
 
@@ -458,10 +639,18 @@ crate::string_enum::string_enum! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Batcher {
     /// `maxBatchSize`.
-    #[serde(rename = "maxBatchSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxBatchSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_batch_size: Option<i64>,
     /// `maxLatency`.
-    #[serde(rename = "maxLatency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxLatency",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_latency: Option<i64>,
     /// `timeout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -501,13 +690,21 @@ pub struct Huggingface {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// `imagePullPolicy`.
-    #[serde(rename = "imagePullPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_policy: Option<String>,
     /// `lifecycle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<core::Lifecycle>,
     /// `livenessProbe`.
-    #[serde(rename = "livenessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "livenessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub liveness_probe: Option<core::Probe>,
     /// `name`.
     #[serde(default)]
@@ -516,31 +713,63 @@ pub struct Huggingface {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<core::ContainerPort>>,
     /// `protocolVersion`.
-    #[serde(rename = "protocolVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "protocolVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub protocol_version: Option<String>,
     /// `readinessProbe`.
-    #[serde(rename = "readinessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_probe: Option<core::Probe>,
     /// `resizePolicy`.
-    #[serde(rename = "resizePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resizePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resize_policy: Option<Vec<core::ContainerResizePolicy>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `restartPolicyRules`.
-    #[serde(rename = "restartPolicyRules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicyRules",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy_rules: Option<Vec<RestartPolicyRule>>,
     /// `runtimeVersion`.
-    #[serde(rename = "runtimeVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_version: Option<String>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::SecurityContext>,
     /// `startupProbe`.
-    #[serde(rename = "startupProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startupProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub startup_probe: Option<core::Probe>,
     /// `stdin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -552,25 +781,49 @@ pub struct Huggingface {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
     /// `storageUri`.
-    #[serde(rename = "storageUri", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUri",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uri: Option<String>,
     /// `terminationMessagePath`.
-    #[serde(rename = "terminationMessagePath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_path: Option<String>,
     /// `terminationMessagePolicy`.
-    #[serde(rename = "terminationMessagePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_policy: Option<String>,
     /// `tty`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// `volumeDevices`.
-    #[serde(rename = "volumeDevices", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeDevices",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_devices: Option<Vec<VolumeDevice>>,
     /// `volumeMounts`.
-    #[serde(rename = "volumeMounts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeMounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
     /// `workingDir`.
-    #[serde(rename = "workingDir", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "workingDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub working_dir: Option<String>,
 }
 
@@ -581,7 +834,11 @@ pub struct Confidential {
     #[serde(default)]
     pub enabled: bool,
     /// `resourceId`.
-    #[serde(rename = "resourceId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_id: Option<String>,
 }
 
@@ -620,7 +877,11 @@ pub struct Storage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `schemaPath`.
-    #[serde(rename = "schemaPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schemaPath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub schema_path: Option<String>,
 }
 
@@ -647,19 +908,35 @@ pub struct ImagePullSecret {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Logger {
     /// `batchInterval`.
-    #[serde(rename = "batchInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "batchInterval",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub batch_interval: Option<String>,
     /// `batchSize`.
     #[serde(rename = "batchSize", default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<i64>,
     /// `marshallerUrl`.
-    #[serde(rename = "marshallerUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "marshallerUrl",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub marshaller_url: Option<String>,
     /// `metadataAnnotations`.
-    #[serde(rename = "metadataAnnotations", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "metadataAnnotations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metadata_annotations: Option<Vec<String>>,
     /// `metadataHeaders`.
-    #[serde(rename = "metadataHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "metadataHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metadata_headers: Option<Vec<String>>,
     /// `mode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -697,7 +974,11 @@ pub struct InferenceServiceStorage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `serviceAccountName`.
-    #[serde(rename = "serviceAccountName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account_name: Option<String>,
 }
 
@@ -723,13 +1004,21 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// `imagePullPolicy`.
-    #[serde(rename = "imagePullPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_policy: Option<String>,
     /// `lifecycle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<core::Lifecycle>,
     /// `livenessProbe`.
-    #[serde(rename = "livenessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "livenessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub liveness_probe: Option<core::Probe>,
     /// `modelFormat`.
     #[serde(rename = "modelFormat", default)]
@@ -741,34 +1030,66 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<core::ContainerPort>>,
     /// `protocolVersion`.
-    #[serde(rename = "protocolVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "protocolVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub protocol_version: Option<String>,
     /// `readinessProbe`.
-    #[serde(rename = "readinessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_probe: Option<core::Probe>,
     /// `resizePolicy`.
-    #[serde(rename = "resizePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resizePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resize_policy: Option<Vec<core::ContainerResizePolicy>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `restartPolicyRules`.
-    #[serde(rename = "restartPolicyRules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicyRules",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy_rules: Option<Vec<RestartPolicyRule>>,
     /// `runtime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     /// `runtimeVersion`.
-    #[serde(rename = "runtimeVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_version: Option<String>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::SecurityContext>,
     /// `startupProbe`.
-    #[serde(rename = "startupProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startupProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub startup_probe: Option<core::Probe>,
     /// `stdin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -780,25 +1101,49 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
     /// `storageUri`.
-    #[serde(rename = "storageUri", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUri",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uri: Option<String>,
     /// `terminationMessagePath`.
-    #[serde(rename = "terminationMessagePath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_path: Option<String>,
     /// `terminationMessagePolicy`.
-    #[serde(rename = "terminationMessagePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_policy: Option<String>,
     /// `tty`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// `volumeDevices`.
-    #[serde(rename = "volumeDevices", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeDevices",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_devices: Option<Vec<VolumeDevice>>,
     /// `volumeMounts`.
-    #[serde(rename = "volumeMounts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeMounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
     /// `workingDir`.
-    #[serde(rename = "workingDir", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "workingDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub working_dir: Option<String>,
 }
 
@@ -850,13 +1195,21 @@ pub struct StorageUris {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WorkerSpec {
     /// `activeDeadlineSeconds`.
-    #[serde(rename = "activeDeadlineSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "activeDeadlineSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub active_deadline_seconds: Option<i64>,
     /// `affinity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affinity: Option<core::Affinity>,
     /// `automountServiceAccountToken`.
-    #[serde(rename = "automountServiceAccountToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "automountServiceAccountToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub automount_service_account_token: Option<bool>,
     /// `containers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -868,19 +1221,35 @@ pub struct WorkerSpec {
     #[serde(rename = "dnsPolicy", default, skip_serializing_if = "Option::is_none")]
     pub dns_policy: Option<String>,
     /// `enableServiceLinks`.
-    #[serde(rename = "enableServiceLinks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableServiceLinks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_service_links: Option<bool>,
     /// `ephemeralContainers`.
-    #[serde(rename = "ephemeralContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ephemeralContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ephemeral_containers: Option<Vec<core::EphemeralContainer>>,
     /// `hostAliases`.
-    #[serde(rename = "hostAliases", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostAliases",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_aliases: Option<Vec<HostAlias>>,
     /// `hostIPC`.
     #[serde(rename = "hostIPC", default, skip_serializing_if = "Option::is_none")]
     pub host_ipc: Option<bool>,
     /// `hostNetwork`.
-    #[serde(rename = "hostNetwork", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostNetwork",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_network: Option<bool>,
     /// `hostPID`.
     #[serde(rename = "hostPID", default, skip_serializing_if = "Option::is_none")]
@@ -892,19 +1261,35 @@ pub struct WorkerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// `hostnameOverride`.
-    #[serde(rename = "hostnameOverride", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostnameOverride",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hostname_override: Option<String>,
     /// `imagePullSecrets`.
-    #[serde(rename = "imagePullSecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullSecrets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_secrets: Option<Vec<ImagePullSecret>>,
     /// `initContainers`.
-    #[serde(rename = "initContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub init_containers: Option<Vec<core::Container>>,
     /// `nodeName`.
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
     /// `nodeSelector`.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// `os`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -913,67 +1298,135 @@ pub struct WorkerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<BTreeMap<String, Quantity>>,
     /// `pipelineParallelSize`.
-    #[serde(rename = "pipelineParallelSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pipelineParallelSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pipeline_parallel_size: Option<i64>,
     /// `preemptionPolicy`.
-    #[serde(rename = "preemptionPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "preemptionPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preemption_policy: Option<String>,
     /// `priority`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// `priorityClassName`.
-    #[serde(rename = "priorityClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_name: Option<String>,
     /// `readinessGates`.
-    #[serde(rename = "readinessGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_gates: Option<Vec<ReadinessGate>>,
     /// `resourceClaims`.
-    #[serde(rename = "resourceClaims", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceClaims",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_claims: Option<Vec<core::PodResourceClaim>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `runtimeClassName`.
-    #[serde(rename = "runtimeClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_class_name: Option<String>,
     /// `schedulerName`.
-    #[serde(rename = "schedulerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduler_name: Option<String>,
     /// `schedulingGates`.
-    #[serde(rename = "schedulingGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulingGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduling_gates: Option<Vec<InferenceServiceAuthenticationRef>>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::PodSecurityContext>,
     /// `serviceAccount`.
-    #[serde(rename = "serviceAccount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account: Option<String>,
     /// `serviceAccountName`.
-    #[serde(rename = "serviceAccountName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account_name: Option<String>,
     /// `setHostnameAsFQDN`.
-    #[serde(rename = "setHostnameAsFQDN", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setHostnameAsFQDN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub set_hostname_as_fqdn: Option<bool>,
     /// `shareProcessNamespace`.
-    #[serde(rename = "shareProcessNamespace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shareProcessNamespace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub share_process_namespace: Option<bool>,
     /// `subdomain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subdomain: Option<String>,
     /// `tensorParallelSize`.
-    #[serde(rename = "tensorParallelSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tensorParallelSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tensor_parallel_size: Option<i64>,
     /// `terminationGracePeriodSeconds`.
-    #[serde(rename = "terminationGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationGracePeriodSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_grace_period_seconds: Option<i64>,
     /// `tolerations`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<core::Toleration>>,
     /// `topologySpreadConstraints`.
-    #[serde(rename = "topologySpreadConstraints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologySpreadConstraints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_spread_constraints: Option<Vec<core::TopologySpreadConstraint>>,
     /// `volumes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -984,7 +1437,11 @@ pub struct WorkerSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Explainer {
     /// `activeDeadlineSeconds`.
-    #[serde(rename = "activeDeadlineSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "activeDeadlineSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub active_deadline_seconds: Option<i64>,
     /// `affinity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -996,25 +1453,45 @@ pub struct Explainer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub art: Option<Art>,
     /// `autoScaling`.
-    #[serde(rename = "autoScaling", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "autoScaling",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub auto_scaling: Option<AutoScaling>,
     /// `automountServiceAccountToken`.
-    #[serde(rename = "automountServiceAccountToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "automountServiceAccountToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub automount_service_account_token: Option<bool>,
     /// `batcher`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batcher: Option<Batcher>,
     /// `canaryTrafficPercent`.
-    #[serde(rename = "canaryTrafficPercent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "canaryTrafficPercent",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub canary_traffic_percent: Option<i64>,
     /// `containerConcurrency`.
-    #[serde(rename = "containerConcurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "containerConcurrency",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub container_concurrency: Option<i64>,
     /// `containers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<core::Container>>,
     /// `deploymentStrategy`.
-    #[serde(rename = "deploymentStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "deploymentStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deployment_strategy: Option<apps::DeploymentStrategy>,
     /// `dnsConfig`.
     #[serde(rename = "dnsConfig", default, skip_serializing_if = "Option::is_none")]
@@ -1023,16 +1500,28 @@ pub struct Explainer {
     #[serde(rename = "dnsPolicy", default, skip_serializing_if = "Option::is_none")]
     pub dns_policy: Option<String>,
     /// `enableServiceLinks`.
-    #[serde(rename = "enableServiceLinks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableServiceLinks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_service_links: Option<bool>,
     /// `hostAliases`.
-    #[serde(rename = "hostAliases", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostAliases",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_aliases: Option<Vec<HostAlias>>,
     /// `hostIPC`.
     #[serde(rename = "hostIPC", default, skip_serializing_if = "Option::is_none")]
     pub host_ipc: Option<bool>,
     /// `hostNetwork`.
-    #[serde(rename = "hostNetwork", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostNetwork",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_network: Option<bool>,
     /// `hostPID`.
     #[serde(rename = "hostPID", default, skip_serializing_if = "Option::is_none")]
@@ -1044,13 +1533,25 @@ pub struct Explainer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// `hostnameOverride`.
-    #[serde(rename = "hostnameOverride", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostnameOverride",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hostname_override: Option<String>,
     /// `imagePullSecrets`.
-    #[serde(rename = "imagePullSecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullSecrets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_secrets: Option<Vec<ImagePullSecret>>,
     /// `initContainers`.
-    #[serde(rename = "initContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub init_containers: Option<Vec<core::Container>>,
     /// `labels`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1059,16 +1560,28 @@ pub struct Explainer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logger: Option<Logger>,
     /// `maxReplicas`.
-    #[serde(rename = "maxReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_replicas: Option<i32>,
     /// `minReplicas`.
-    #[serde(rename = "minReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_replicas: Option<i32>,
     /// `nodeName`.
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
     /// `nodeSelector`.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// `os`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1077,67 +1590,139 @@ pub struct Explainer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<BTreeMap<String, Quantity>>,
     /// `preemptionPolicy`.
-    #[serde(rename = "preemptionPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "preemptionPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preemption_policy: Option<String>,
     /// `priority`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// `priorityClassName`.
-    #[serde(rename = "priorityClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_name: Option<String>,
     /// `readinessGates`.
-    #[serde(rename = "readinessGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_gates: Option<Vec<ReadinessGate>>,
     /// `resourceClaims`.
-    #[serde(rename = "resourceClaims", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceClaims",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_claims: Option<Vec<core::PodResourceClaim>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `runtimeClassName`.
-    #[serde(rename = "runtimeClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_class_name: Option<String>,
     /// `scaleMetric`.
-    #[serde(rename = "scaleMetric", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleMetric",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_metric: Option<ScaleMetric>,
     /// `scaleMetricType`.
-    #[serde(rename = "scaleMetricType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleMetricType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_metric_type: Option<Type>,
     /// `scaleTarget`.
-    #[serde(rename = "scaleTarget", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleTarget",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_target: Option<i32>,
     /// `schedulerName`.
-    #[serde(rename = "schedulerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduler_name: Option<String>,
     /// `schedulingGates`.
-    #[serde(rename = "schedulingGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulingGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduling_gates: Option<Vec<InferenceServiceAuthenticationRef>>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::PodSecurityContext>,
     /// `serviceAccount`.
-    #[serde(rename = "serviceAccount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account: Option<String>,
     /// `serviceAccountName`.
-    #[serde(rename = "serviceAccountName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account_name: Option<String>,
     /// `setHostnameAsFQDN`.
-    #[serde(rename = "setHostnameAsFQDN", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setHostnameAsFQDN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub set_hostname_as_fqdn: Option<bool>,
     /// `shareProcessNamespace`.
-    #[serde(rename = "shareProcessNamespace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shareProcessNamespace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub share_process_namespace: Option<bool>,
     /// `storageUris`.
-    #[serde(rename = "storageUris", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUris",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uris: Option<Vec<StorageUris>>,
     /// `subdomain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subdomain: Option<String>,
     /// `terminationGracePeriodSeconds`.
-    #[serde(rename = "terminationGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationGracePeriodSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_grace_period_seconds: Option<i64>,
     /// `timeout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1146,7 +1731,11 @@ pub struct Explainer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<core::Toleration>>,
     /// `topologySpreadConstraints`.
-    #[serde(rename = "topologySpreadConstraints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologySpreadConstraints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_spread_constraints: Option<Vec<core::TopologySpreadConstraint>>,
     /// `volumes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1175,13 +1764,21 @@ pub struct Art {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// `imagePullPolicy`.
-    #[serde(rename = "imagePullPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_policy: Option<String>,
     /// `lifecycle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<core::Lifecycle>,
     /// `livenessProbe`.
-    #[serde(rename = "livenessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "livenessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub liveness_probe: Option<core::Probe>,
     /// `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1190,28 +1787,56 @@ pub struct Art {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<core::ContainerPort>>,
     /// `readinessProbe`.
-    #[serde(rename = "readinessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_probe: Option<core::Probe>,
     /// `resizePolicy`.
-    #[serde(rename = "resizePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resizePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resize_policy: Option<Vec<core::ContainerResizePolicy>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `restartPolicyRules`.
-    #[serde(rename = "restartPolicyRules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicyRules",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy_rules: Option<Vec<RestartPolicyRule>>,
     /// `runtimeVersion`.
-    #[serde(rename = "runtimeVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_version: Option<String>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::SecurityContext>,
     /// `startupProbe`.
-    #[serde(rename = "startupProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startupProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub startup_probe: Option<core::Probe>,
     /// `stdin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1223,13 +1848,25 @@ pub struct Art {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
     /// `storageUri`.
-    #[serde(rename = "storageUri", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUri",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uri: Option<String>,
     /// `terminationMessagePath`.
-    #[serde(rename = "terminationMessagePath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_path: Option<String>,
     /// `terminationMessagePolicy`.
-    #[serde(rename = "terminationMessagePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_policy: Option<String>,
     /// `tty`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1238,13 +1875,25 @@ pub struct Art {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `volumeDevices`.
-    #[serde(rename = "volumeDevices", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeDevices",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_devices: Option<Vec<VolumeDevice>>,
     /// `volumeMounts`.
-    #[serde(rename = "volumeMounts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeMounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
     /// `workingDir`.
-    #[serde(rename = "workingDir", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "workingDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub working_dir: Option<String>,
 }
 
@@ -1252,7 +1901,11 @@ pub struct Art {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InferenceServicePredictor {
     /// `activeDeadlineSeconds`.
-    #[serde(rename = "activeDeadlineSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "activeDeadlineSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub active_deadline_seconds: Option<i64>,
     /// `affinity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1261,25 +1914,45 @@ pub struct InferenceServicePredictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
     /// `autoScaling`.
-    #[serde(rename = "autoScaling", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "autoScaling",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub auto_scaling: Option<AutoScaling>,
     /// `automountServiceAccountToken`.
-    #[serde(rename = "automountServiceAccountToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "automountServiceAccountToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub automount_service_account_token: Option<bool>,
     /// `batcher`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batcher: Option<Batcher>,
     /// `canaryTrafficPercent`.
-    #[serde(rename = "canaryTrafficPercent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "canaryTrafficPercent",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub canary_traffic_percent: Option<i64>,
     /// `containerConcurrency`.
-    #[serde(rename = "containerConcurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "containerConcurrency",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub container_concurrency: Option<i64>,
     /// `containers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<core::Container>>,
     /// `deploymentStrategy`.
-    #[serde(rename = "deploymentStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "deploymentStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deployment_strategy: Option<apps::DeploymentStrategy>,
     /// `dnsConfig`.
     #[serde(rename = "dnsConfig", default, skip_serializing_if = "Option::is_none")]
@@ -1288,16 +1961,28 @@ pub struct InferenceServicePredictor {
     #[serde(rename = "dnsPolicy", default, skip_serializing_if = "Option::is_none")]
     pub dns_policy: Option<String>,
     /// `enableServiceLinks`.
-    #[serde(rename = "enableServiceLinks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableServiceLinks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_service_links: Option<bool>,
     /// `hostAliases`.
-    #[serde(rename = "hostAliases", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostAliases",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_aliases: Option<Vec<HostAlias>>,
     /// `hostIPC`.
     #[serde(rename = "hostIPC", default, skip_serializing_if = "Option::is_none")]
     pub host_ipc: Option<bool>,
     /// `hostNetwork`.
-    #[serde(rename = "hostNetwork", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostNetwork",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_network: Option<bool>,
     /// `hostPID`.
     #[serde(rename = "hostPID", default, skip_serializing_if = "Option::is_none")]
@@ -1309,16 +1994,28 @@ pub struct InferenceServicePredictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// `hostnameOverride`.
-    #[serde(rename = "hostnameOverride", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostnameOverride",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hostname_override: Option<String>,
     /// `huggingface`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huggingface: Option<InferenceServiceHuggingface>,
     /// `imagePullSecrets`.
-    #[serde(rename = "imagePullSecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullSecrets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_secrets: Option<Vec<ImagePullSecret>>,
     /// `initContainers`.
-    #[serde(rename = "initContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub init_containers: Option<Vec<core::Container>>,
     /// `labels`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1330,10 +2027,18 @@ pub struct InferenceServicePredictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logger: Option<Logger>,
     /// `maxReplicas`.
-    #[serde(rename = "maxReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_replicas: Option<i32>,
     /// `minReplicas`.
-    #[serde(rename = "minReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_replicas: Option<i32>,
     /// `model`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1345,7 +2050,11 @@ pub struct InferenceServicePredictor {
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
     /// `nodeSelector`.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// `onnx`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1363,70 +2072,142 @@ pub struct InferenceServicePredictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pmml: Option<InferenceServiceHuggingface>,
     /// `preemptionPolicy`.
-    #[serde(rename = "preemptionPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "preemptionPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preemption_policy: Option<String>,
     /// `priority`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// `priorityClassName`.
-    #[serde(rename = "priorityClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_name: Option<String>,
     /// `pytorch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pytorch: Option<InferenceServiceHuggingface>,
     /// `readinessGates`.
-    #[serde(rename = "readinessGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_gates: Option<Vec<ReadinessGate>>,
     /// `resourceClaims`.
-    #[serde(rename = "resourceClaims", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceClaims",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_claims: Option<Vec<core::PodResourceClaim>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `runtimeClassName`.
-    #[serde(rename = "runtimeClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_class_name: Option<String>,
     /// `scaleMetric`.
-    #[serde(rename = "scaleMetric", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleMetric",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_metric: Option<ScaleMetric>,
     /// `scaleMetricType`.
-    #[serde(rename = "scaleMetricType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleMetricType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_metric_type: Option<Type>,
     /// `scaleTarget`.
-    #[serde(rename = "scaleTarget", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleTarget",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_target: Option<i32>,
     /// `schedulerName`.
-    #[serde(rename = "schedulerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduler_name: Option<String>,
     /// `schedulingGates`.
-    #[serde(rename = "schedulingGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulingGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduling_gates: Option<Vec<InferenceServiceAuthenticationRef>>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::PodSecurityContext>,
     /// `serviceAccount`.
-    #[serde(rename = "serviceAccount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account: Option<String>,
     /// `serviceAccountName`.
-    #[serde(rename = "serviceAccountName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account_name: Option<String>,
     /// `setHostnameAsFQDN`.
-    #[serde(rename = "setHostnameAsFQDN", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setHostnameAsFQDN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub set_hostname_as_fqdn: Option<bool>,
     /// `shareProcessNamespace`.
-    #[serde(rename = "shareProcessNamespace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shareProcessNamespace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub share_process_namespace: Option<bool>,
     /// `sklearn`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sklearn: Option<InferenceServiceHuggingface>,
     /// `storageContainerName`.
-    #[serde(rename = "storageContainerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageContainerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_container_name: Option<String>,
     /// `storageUris`.
-    #[serde(rename = "storageUris", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUris",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uris: Option<Vec<StorageUris>>,
     /// `subdomain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1435,7 +2216,11 @@ pub struct InferenceServicePredictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tensorflow: Option<InferenceServiceHuggingface>,
     /// `terminationGracePeriodSeconds`.
-    #[serde(rename = "terminationGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationGracePeriodSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_grace_period_seconds: Option<i64>,
     /// `timeout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1444,7 +2229,11 @@ pub struct InferenceServicePredictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<core::Toleration>>,
     /// `topologySpreadConstraints`.
-    #[serde(rename = "topologySpreadConstraints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologySpreadConstraints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_spread_constraints: Option<Vec<core::TopologySpreadConstraint>>,
     /// `triton`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1453,7 +2242,11 @@ pub struct InferenceServicePredictor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<core::Volume>>,
     /// `workerSpec`.
-    #[serde(rename = "workerSpec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "workerSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub worker_spec: Option<WorkerSpec>,
     /// `xgboost`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1482,13 +2275,21 @@ pub struct InferenceServiceHuggingface {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// `imagePullPolicy`.
-    #[serde(rename = "imagePullPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_policy: Option<String>,
     /// `lifecycle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<core::Lifecycle>,
     /// `livenessProbe`.
-    #[serde(rename = "livenessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "livenessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub liveness_probe: Option<core::Probe>,
     /// `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1497,31 +2298,63 @@ pub struct InferenceServiceHuggingface {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<core::ContainerPort>>,
     /// `protocolVersion`.
-    #[serde(rename = "protocolVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "protocolVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub protocol_version: Option<String>,
     /// `readinessProbe`.
-    #[serde(rename = "readinessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_probe: Option<core::Probe>,
     /// `resizePolicy`.
-    #[serde(rename = "resizePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resizePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resize_policy: Option<Vec<core::ContainerResizePolicy>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `restartPolicyRules`.
-    #[serde(rename = "restartPolicyRules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicyRules",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy_rules: Option<Vec<RestartPolicyRule>>,
     /// `runtimeVersion`.
-    #[serde(rename = "runtimeVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_version: Option<String>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::SecurityContext>,
     /// `startupProbe`.
-    #[serde(rename = "startupProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startupProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub startup_probe: Option<core::Probe>,
     /// `stdin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1533,25 +2366,49 @@ pub struct InferenceServiceHuggingface {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
     /// `storageUri`.
-    #[serde(rename = "storageUri", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUri",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uri: Option<String>,
     /// `terminationMessagePath`.
-    #[serde(rename = "terminationMessagePath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_path: Option<String>,
     /// `terminationMessagePolicy`.
-    #[serde(rename = "terminationMessagePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_policy: Option<String>,
     /// `tty`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// `volumeDevices`.
-    #[serde(rename = "volumeDevices", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeDevices",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_devices: Option<Vec<VolumeDevice>>,
     /// `volumeMounts`.
-    #[serde(rename = "volumeMounts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeMounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
     /// `workingDir`.
-    #[serde(rename = "workingDir", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "workingDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub working_dir: Option<String>,
 }
 
@@ -1577,16 +2434,28 @@ pub struct InferenceServiceModel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// `imagePullPolicy`.
-    #[serde(rename = "imagePullPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_policy: Option<String>,
     /// `lifecycle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<core::Lifecycle>,
     /// `livenessProbe`.
-    #[serde(rename = "livenessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "livenessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub liveness_probe: Option<core::Probe>,
     /// `modelFormat`.
-    #[serde(rename = "modelFormat", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "modelFormat",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_format: Option<ModelFormat>,
     /// `name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1595,34 +2464,66 @@ pub struct InferenceServiceModel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<core::ContainerPort>>,
     /// `protocolVersion`.
-    #[serde(rename = "protocolVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "protocolVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub protocol_version: Option<String>,
     /// `readinessProbe`.
-    #[serde(rename = "readinessProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_probe: Option<core::Probe>,
     /// `resizePolicy`.
-    #[serde(rename = "resizePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resizePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resize_policy: Option<Vec<core::ContainerResizePolicy>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `restartPolicyRules`.
-    #[serde(rename = "restartPolicyRules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicyRules",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy_rules: Option<Vec<RestartPolicyRule>>,
     /// `runtime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     /// `runtimeVersion`.
-    #[serde(rename = "runtimeVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_version: Option<String>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::SecurityContext>,
     /// `startupProbe`.
-    #[serde(rename = "startupProbe", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startupProbe",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub startup_probe: Option<core::Probe>,
     /// `stdin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1634,25 +2535,49 @@ pub struct InferenceServiceModel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
     /// `storageUri`.
-    #[serde(rename = "storageUri", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUri",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uri: Option<String>,
     /// `terminationMessagePath`.
-    #[serde(rename = "terminationMessagePath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_path: Option<String>,
     /// `terminationMessagePolicy`.
-    #[serde(rename = "terminationMessagePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationMessagePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_message_policy: Option<String>,
     /// `tty`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// `volumeDevices`.
-    #[serde(rename = "volumeDevices", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeDevices",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_devices: Option<Vec<VolumeDevice>>,
     /// `volumeMounts`.
-    #[serde(rename = "volumeMounts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeMounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
     /// `workingDir`.
-    #[serde(rename = "workingDir", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "workingDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub working_dir: Option<String>,
 }
 
@@ -1660,7 +2585,11 @@ pub struct InferenceServiceModel {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Transformer {
     /// `activeDeadlineSeconds`.
-    #[serde(rename = "activeDeadlineSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "activeDeadlineSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub active_deadline_seconds: Option<i64>,
     /// `affinity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1669,25 +2598,45 @@ pub struct Transformer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
     /// `autoScaling`.
-    #[serde(rename = "autoScaling", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "autoScaling",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub auto_scaling: Option<AutoScaling>,
     /// `automountServiceAccountToken`.
-    #[serde(rename = "automountServiceAccountToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "automountServiceAccountToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub automount_service_account_token: Option<bool>,
     /// `batcher`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batcher: Option<Batcher>,
     /// `canaryTrafficPercent`.
-    #[serde(rename = "canaryTrafficPercent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "canaryTrafficPercent",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub canary_traffic_percent: Option<i64>,
     /// `containerConcurrency`.
-    #[serde(rename = "containerConcurrency", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "containerConcurrency",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub container_concurrency: Option<i64>,
     /// `containers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<core::Container>>,
     /// `deploymentStrategy`.
-    #[serde(rename = "deploymentStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "deploymentStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deployment_strategy: Option<apps::DeploymentStrategy>,
     /// `dnsConfig`.
     #[serde(rename = "dnsConfig", default, skip_serializing_if = "Option::is_none")]
@@ -1696,16 +2645,28 @@ pub struct Transformer {
     #[serde(rename = "dnsPolicy", default, skip_serializing_if = "Option::is_none")]
     pub dns_policy: Option<String>,
     /// `enableServiceLinks`.
-    #[serde(rename = "enableServiceLinks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableServiceLinks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_service_links: Option<bool>,
     /// `hostAliases`.
-    #[serde(rename = "hostAliases", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostAliases",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_aliases: Option<Vec<HostAlias>>,
     /// `hostIPC`.
     #[serde(rename = "hostIPC", default, skip_serializing_if = "Option::is_none")]
     pub host_ipc: Option<bool>,
     /// `hostNetwork`.
-    #[serde(rename = "hostNetwork", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostNetwork",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_network: Option<bool>,
     /// `hostPID`.
     #[serde(rename = "hostPID", default, skip_serializing_if = "Option::is_none")]
@@ -1717,13 +2678,25 @@ pub struct Transformer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// `hostnameOverride`.
-    #[serde(rename = "hostnameOverride", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostnameOverride",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hostname_override: Option<String>,
     /// `imagePullSecrets`.
-    #[serde(rename = "imagePullSecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullSecrets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_secrets: Option<Vec<ImagePullSecret>>,
     /// `initContainers`.
-    #[serde(rename = "initContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub init_containers: Option<Vec<core::Container>>,
     /// `labels`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1732,16 +2705,28 @@ pub struct Transformer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logger: Option<Logger>,
     /// `maxReplicas`.
-    #[serde(rename = "maxReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_replicas: Option<i32>,
     /// `minReplicas`.
-    #[serde(rename = "minReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_replicas: Option<i32>,
     /// `nodeName`.
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
     /// `nodeSelector`.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// `os`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1750,67 +2735,139 @@ pub struct Transformer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<BTreeMap<String, Quantity>>,
     /// `preemptionPolicy`.
-    #[serde(rename = "preemptionPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "preemptionPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preemption_policy: Option<String>,
     /// `priority`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// `priorityClassName`.
-    #[serde(rename = "priorityClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_name: Option<String>,
     /// `readinessGates`.
-    #[serde(rename = "readinessGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "readinessGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub readiness_gates: Option<Vec<ReadinessGate>>,
     /// `resourceClaims`.
-    #[serde(rename = "resourceClaims", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceClaims",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_claims: Option<Vec<core::PodResourceClaim>>,
     /// `resources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<core::ResourceRequirements>,
     /// `restartPolicy`.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// `runtimeClassName`.
-    #[serde(rename = "runtimeClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimeClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_class_name: Option<String>,
     /// `scaleMetric`.
-    #[serde(rename = "scaleMetric", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleMetric",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_metric: Option<ScaleMetric>,
     /// `scaleMetricType`.
-    #[serde(rename = "scaleMetricType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleMetricType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_metric_type: Option<Type>,
     /// `scaleTarget`.
-    #[serde(rename = "scaleTarget", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scaleTarget",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scale_target: Option<i32>,
     /// `schedulerName`.
-    #[serde(rename = "schedulerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduler_name: Option<String>,
     /// `schedulingGates`.
-    #[serde(rename = "schedulingGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulingGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduling_gates: Option<Vec<InferenceServiceAuthenticationRef>>,
     /// `securityContext`.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::PodSecurityContext>,
     /// `serviceAccount`.
-    #[serde(rename = "serviceAccount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account: Option<String>,
     /// `serviceAccountName`.
-    #[serde(rename = "serviceAccountName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account_name: Option<String>,
     /// `setHostnameAsFQDN`.
-    #[serde(rename = "setHostnameAsFQDN", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "setHostnameAsFQDN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub set_hostname_as_fqdn: Option<bool>,
     /// `shareProcessNamespace`.
-    #[serde(rename = "shareProcessNamespace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shareProcessNamespace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub share_process_namespace: Option<bool>,
     /// `storageUris`.
-    #[serde(rename = "storageUris", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUris",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uris: Option<Vec<StorageUris>>,
     /// `subdomain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subdomain: Option<String>,
     /// `terminationGracePeriodSeconds`.
-    #[serde(rename = "terminationGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationGracePeriodSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_grace_period_seconds: Option<i64>,
     /// `timeout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1819,7 +2876,11 @@ pub struct Transformer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<core::Toleration>>,
     /// `topologySpreadConstraints`.
-    #[serde(rename = "topologySpreadConstraints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologySpreadConstraints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_spread_constraints: Option<Vec<core::TopologySpreadConstraint>>,
     /// `volumes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1836,10 +2897,18 @@ pub struct InferenceServiceStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
     /// `canaryStatuses`.
-    #[serde(rename = "canaryStatuses", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "canaryStatuses",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub canary_statuses: Option<Vec<CanaryStatus>>,
     /// `clusterServingRuntimeName`.
-    #[serde(rename = "clusterServingRuntimeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "clusterServingRuntimeName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_serving_runtime_name: Option<String>,
     /// `components`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1848,16 +2917,32 @@ pub struct InferenceServiceStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
     /// `deploymentMode`.
-    #[serde(rename = "deploymentMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "deploymentMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deployment_mode: Option<String>,
     /// `modelStatus`.
-    #[serde(rename = "modelStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "modelStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_status: Option<ModelStatus>,
     /// `observedGeneration`.
-    #[serde(rename = "observedGeneration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "observedGeneration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub observed_generation: Option<i64>,
     /// `servingRuntimeName`.
-    #[serde(rename = "servingRuntimeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "servingRuntimeName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub serving_runtime_name: Option<String>,
     /// `url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1888,7 +2973,11 @@ pub struct Address {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CanaryStatus {
     /// `modelStatus`.
-    #[serde(rename = "modelStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "modelStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_status: Option<ModelStatus>,
     /// `name`.
     #[serde(default)]
@@ -1908,7 +2997,11 @@ pub struct ModelStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copies: Option<Copies>,
     /// `lastFailureInfo`.
-    #[serde(rename = "lastFailureInfo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastFailureInfo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_failure_info: Option<LastFailureInfo>,
     /// `states`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1925,7 +3018,11 @@ pub struct Copies {
     #[serde(rename = "failedCopies", default)]
     pub failed_copies: i64,
     /// `totalCopies`.
-    #[serde(rename = "totalCopies", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalCopies",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_copies: Option<i64>,
 }
 
@@ -1942,7 +3039,11 @@ pub struct LastFailureInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// `modelRevisionName`.
-    #[serde(rename = "modelRevisionName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "modelRevisionName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_revision_name: Option<String>,
     /// `reason`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1977,7 +3078,11 @@ pub struct States {
     #[serde(rename = "activeModelState", default)]
     pub active_model_state: ActiveModelState,
     /// `targetModelState`.
-    #[serde(rename = "targetModelState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetModelState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_model_state: Option<ActiveModelState>,
 }
 
@@ -2025,16 +3130,32 @@ pub struct Component {
     #[serde(rename = "grpcUrl", default, skip_serializing_if = "Option::is_none")]
     pub grpc_url: Option<String>,
     /// `latestCreatedRevision`.
-    #[serde(rename = "latestCreatedRevision", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "latestCreatedRevision",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latest_created_revision: Option<String>,
     /// `latestReadyRevision`.
-    #[serde(rename = "latestReadyRevision", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "latestReadyRevision",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latest_ready_revision: Option<String>,
     /// `latestRolledoutRevision`.
-    #[serde(rename = "latestRolledoutRevision", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "latestRolledoutRevision",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latest_rolledout_revision: Option<String>,
     /// `previousRolledoutRevision`.
-    #[serde(rename = "previousRolledoutRevision", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "previousRolledoutRevision",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub previous_rolledout_revision: Option<String>,
     /// `restUrl`.
     #[serde(rename = "restUrl", default, skip_serializing_if = "Option::is_none")]
@@ -2051,16 +3172,28 @@ pub struct Component {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Traffic {
     /// `configurationName`.
-    #[serde(rename = "configurationName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "configurationName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub configuration_name: Option<String>,
     /// `latestRevision`.
-    #[serde(rename = "latestRevision", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "latestRevision",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latest_revision: Option<bool>,
     /// `percent`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent: Option<i64>,
     /// `revisionName`.
-    #[serde(rename = "revisionName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "revisionName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub revision_name: Option<String>,
     /// `tag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2074,7 +3207,11 @@ pub struct Traffic {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Condition {
     /// `lastTransitionTime`.
-    #[serde(rename = "lastTransitionTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastTransitionTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_transition_time: Option<String>,
     /// `message`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2124,4 +3261,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec", status => "status" }
 }
-

@@ -11,7 +11,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -26,14 +31,26 @@ use serde::{Deserialize, Serialize};
 pub struct ClusterQueueSpec {
     /// admissionChecks lists the AdmissionChecks required by this ClusterQueue.
     /// Cannot be used along with AdmissionCheckStrategy.
-    #[serde(rename = "admissionChecks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionChecks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_checks: Option<Vec<String>>,
     /// admissionChecksStrategy defines a list of strategies to determine which ResourceFlavors require AdmissionChecks.
     /// This property cannot be used in conjunction with the 'admissionChecks' property.
-    #[serde(rename = "admissionChecksStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionChecksStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_checks_strategy: Option<AdmissionChecksStrategy>,
     /// admissionScope indicates whether ClusterQueue uses the Admission Fair Sharing
-    #[serde(rename = "admissionScope", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionScope",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_scope: Option<AdmissionScope>,
     /// cohort that this ClusterQueue belongs to. CQs that belong to the
     /// same cohort can borrow unused resources from each other.
@@ -52,18 +69,30 @@ pub struct ClusterQueueSpec {
     /// fairSharing defines the properties of the ClusterQueue when
     /// participating in FairSharing.  The values are only relevant
     /// if FairSharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<FairSharing>,
     /// flavorFungibility defines whether a workload should try the next flavor
     /// before borrowing or preempting in the flavor being evaluated.
-    #[serde(rename = "flavorFungibility", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorFungibility",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavor_fungibility: Option<FlavorFungibility>,
     /// namespaceSelector defines which namespaces are allowed to submit workloads to
     /// this clusterQueue. Beyond this basic support for policy, a policy agent like
     /// Gatekeeper should be used to enforce more advanced policies.
     /// Defaults to null which is a nothing selector (no namespaces eligible).
     /// If set to an empty selector `{}`, then all namespaces are eligible.
-    #[serde(rename = "namespaceSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "namespaceSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub namespace_selector: Option<meta::LabelSelector>,
     /// preemption defines the preemption policies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,14 +107,22 @@ pub struct ClusterQueueSpec {
     /// - BestEffortFIFO: workloads are ordered by creation time,
     /// however older workloads that can't be admitted will not block
     /// admitting newer workloads that fit existing quota.
-    #[serde(rename = "queueingStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "queueingStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub queueing_strategy: Option<QueueingStrategy>,
     /// resourceGroups describes groups of resources.
     /// Each resource group defines the list of resources and a list of flavors
     /// that provide quotas for these resources.
     /// Each resource and each flavor can only form part of one resource group.
     /// resourceGroups can be up to 16, with a max of 256 total flavors across all groups.
-    #[serde(rename = "resourceGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceGroups",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_groups: Option<Vec<ResourceGroup>>,
     /// stopPolicy - if set to a value different from None, the ClusterQueue is considered Inactive, no new reservation being
     /// made.
@@ -95,7 +132,11 @@ pub struct ClusterQueueSpec {
     /// - None - Workloads are admitted
     /// - HoldAndDrain - Admitted workloads are evicted and Reserving workloads will cancel the reservation.
     /// - Hold - Admitted workloads will run to completion and Reserving workloads will cancel the reservation.
-    #[serde(rename = "stopPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stopPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stop_policy: Option<StopPolicy>,
 }
 
@@ -104,7 +145,11 @@ pub struct ClusterQueueSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AdmissionChecksStrategy {
     /// admissionChecks is a list of strategies for AdmissionChecks
-    #[serde(rename = "admissionChecks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionChecks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_checks: Option<Vec<ClusterQueueAdmissionCheck>>,
 }
 
@@ -174,7 +219,11 @@ pub struct FlavorFungibility {
     /// fits or requires borrowing to fit.
     /// - `TryNextFlavor`: try next flavor if workload requires borrowing to fit.
     /// - `Borrow` (deprecated): old name for `MayStopSearch`; please use new name.
-    #[serde(rename = "whenCanBorrow", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "whenCanBorrow",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub when_can_borrow: Option<WhenCanBorrow>,
     /// whenCanPreempt determines whether a workload should try the next flavor
     /// before preempting in current flavor. The possible values are:
@@ -184,7 +233,11 @@ pub struct FlavorFungibility {
     /// - `TryNextFlavor` (default): try next flavor if workload requires preemption
     /// to fit in current flavor.
     /// - `Preempt` (deprecated): old name for `MayStopSearch`; please use new name.
-    #[serde(rename = "whenCanPreempt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "whenCanPreempt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub when_can_preempt: Option<WhenCanPreempt>,
 }
 
@@ -250,7 +303,11 @@ pub struct Preemption {
     /// borrowWithinCohort determines whether a pending Workload can preempt
     /// Workloads from other ClusterQueues in the cohort if the workload requires borrowing.
     /// May only be configured with Classical Preemption, and __not__ with Fair Sharing.
-    #[serde(rename = "borrowWithinCohort", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "borrowWithinCohort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub borrow_within_cohort: Option<BorrowWithinCohort>,
     /// reclaimWithinCohort determines whether a pending Workload can preempt
     /// Workloads from other ClusterQueues in the cohort that are using more than
@@ -267,7 +324,11 @@ pub struct Preemption {
     /// the nominal quota of its ClusterQueue, preempt any Workload in the
     /// cohort, irrespective of priority. **Fair Sharing** preempt Workloads
     /// in the cohort that satisfy the Fair Sharing preemptionStrategies.
-    #[serde(rename = "reclaimWithinCohort", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reclaimWithinCohort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reclaim_within_cohort: Option<ReclaimWithinCohort>,
     /// withinClusterQueue determines whether a pending Workload that doesn't fit
     /// within the nominal quota for its ClusterQueue, can preempt active Workloads in
@@ -279,7 +340,11 @@ pub struct Preemption {
     /// - `LowerOrNewerEqualPriority`: only preempt Workloads in the ClusterQueue that
     /// either have a lower priority than the pending workload or equal priority
     /// and are newer than the pending workload.
-    #[serde(rename = "withinClusterQueue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "withinClusterQueue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub within_cluster_queue: Option<WithinClusterQueue>,
 }
 
@@ -293,7 +358,11 @@ pub struct BorrowWithinCohort {
     /// priority less than or equal to the specified threshold priority.
     /// When the threshold is not specified, then any workload satisfying the
     /// policy can be preempted by the borrowing workload.
-    #[serde(rename = "maxPriorityThreshold", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxPriorityThreshold",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_priority_threshold: Option<i32>,
     /// policy determines the policy for preemption to reclaim quota within cohort while borrowing.
     /// Possible values are:
@@ -436,7 +505,11 @@ pub struct Resource {
     /// If null, it means that there is no borrowing limit.
     /// If not null, it must be non-negative.
     /// borrowingLimit must be null if spec.cohort is empty.
-    #[serde(rename = "borrowingLimit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "borrowingLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub borrowing_limit: Option<Quantity>,
     /// lendingLimit is the maximum amount of unused quota for the [flavor, resource]
     /// combination that this ClusterQueue can lend to other ClusterQueues in the same cohort.
@@ -447,7 +520,11 @@ pub struct Resource {
     /// If not null, it must be non-negative.
     /// lendingLimit must be null if spec.cohort is empty.
     /// This field is in beta stage and is enabled by default.
-    #[serde(rename = "lendingLimit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lendingLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lending_limit: Option<Quantity>,
     /// name of this resource.
     #[serde(default)]
@@ -492,7 +569,11 @@ crate::string_enum::string_enum! {
 pub struct ClusterQueueStatus {
     /// admittedWorkloads is the number of workloads currently admitted to this
     /// clusterQueue and haven't finished yet.
-    #[serde(rename = "admittedWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admittedWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admitted_workloads: Option<i32>,
     /// conditions hold the latest available observations of the ClusterQueue
     /// current state.
@@ -501,19 +582,35 @@ pub struct ClusterQueueStatus {
     /// fairSharing contains the current state for this ClusterQueue
     /// when participating in Fair Sharing.
     /// This is recorded only when Fair Sharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<ClusterQueueFairSharing>,
     /// flavorsReservation are the reserved quotas, by flavor, currently in use by the
     /// workloads assigned to this ClusterQueue.
-    #[serde(rename = "flavorsReservation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorsReservation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavors_reservation: Option<Vec<FlavorsReservation>>,
     /// flavorsUsage are the used quotas, by flavor, currently in use by the
     /// workloads admitted in this ClusterQueue.
-    #[serde(rename = "flavorsUsage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorsUsage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavors_usage: Option<Vec<FlavorsReservation>>,
     /// pendingWorkloads is the number of workloads currently waiting to be
     /// admitted to this clusterQueue.
-    #[serde(rename = "pendingWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pendingWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending_workloads: Option<i32>,
     /// pendingWorkloadsStatus contains the information exposed about the current
     /// status of the pending workloads in the cluster queue.
@@ -522,11 +619,19 @@ pub struct ClusterQueueStatus {
     /// You can migrate to VisibilityOnDemand
     /// (https://kueue.sigs.k8s.io/docs/tasks/manage/monitor_pending_workloads/pending_workloads_on_demand/)
     /// instead.
-    #[serde(rename = "pendingWorkloadsStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pendingWorkloadsStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending_workloads_status: Option<PendingWorkloadsStatus>,
     /// reservingWorkloads is the number of workloads currently reserving quota in this
     /// clusterQueue.
-    #[serde(rename = "reservingWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reservingWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reserving_workloads: Option<i32>,
 }
 
@@ -536,7 +641,11 @@ pub struct ClusterQueueStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterQueueFairSharing {
     /// admissionFairSharingStatus represents information relevant to the Admission Fair Sharing
-    #[serde(rename = "admissionFairSharingStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionFairSharingStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_fair_sharing_status: Option<AdmissionFairSharingStatus>,
     /// weightedShare represents the maximum of the ratios of usage
     /// above nominal quota to the lendable resources in the
@@ -599,7 +708,11 @@ pub struct ClusterQueueResource {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PendingWorkloadsStatus {
     /// clusterQueuePendingWorkload contains the list of top pending workloads.
-    #[serde(rename = "clusterQueuePendingWorkload", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "clusterQueuePendingWorkload",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_queue_pending_workload: Option<Vec<ClusterQueuePendingWorkload>>,
     /// lastChangeTime indicates the time of the last change of the structure.
     #[serde(rename = "lastChangeTime", default)]
@@ -654,12 +767,20 @@ crate::resource::custom_resource! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LocalQueueSpec {
     /// clusterQueue is a reference to a clusterQueue that backs this localQueue.
-    #[serde(rename = "clusterQueue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "clusterQueue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_queue: Option<String>,
     /// fairSharing defines the properties of the LocalQueue when
     /// participating in AdmissionFairSharing.  The values are only relevant
     /// if AdmissionFairSharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<FairSharing>,
     /// stopPolicy - if set to a value different from None, the LocalQueue is considered Inactive,
     /// no new reservation being made.
@@ -669,7 +790,11 @@ pub struct LocalQueueSpec {
     /// - None - Workloads are admitted
     /// - HoldAndDrain - Admitted workloads are evicted and Reserving workloads will cancel the reservation.
     /// - Hold - Admitted workloads will run to completion and Reserving workloads will cancel the reservation.
-    #[serde(rename = "stopPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stopPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stop_policy: Option<StopPolicy>,
 }
 
@@ -678,18 +803,30 @@ pub struct LocalQueueSpec {
 pub struct LocalQueueStatus {
     /// admittedWorkloads is the number of workloads in this LocalQueue
     /// admitted to a ClusterQueue and that haven't finished yet.
-    #[serde(rename = "admittedWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admittedWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admitted_workloads: Option<i32>,
     /// conditions hold the latest available observations of the LocalQueue
     /// current state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<meta::Condition>>,
     /// fairSharing contains the information about the current status of fair sharing.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<ClusterQueueFairSharing>,
     /// flavorUsage are the used quotas, by flavor currently in use by the
     /// workloads assigned to this LocalQueue.
-    #[serde(rename = "flavorUsage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorUsage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavor_usage: Option<Vec<FlavorUsage>>,
     /// flavors lists all currently available ResourceFlavors in specified ClusterQueue.
     ///
@@ -698,14 +835,26 @@ pub struct LocalQueueStatus {
     pub flavors: Option<Vec<LocalQueueFlavor>>,
     /// flavorsReservation are the reserved quotas, by flavor currently in use by the
     /// workloads assigned to this LocalQueue.
-    #[serde(rename = "flavorsReservation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorsReservation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavors_reservation: Option<Vec<FlavorUsage>>,
     /// pendingWorkloads is the number of Workloads in the LocalQueue not yet admitted to a ClusterQueue
-    #[serde(rename = "pendingWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pendingWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending_workloads: Option<i32>,
     /// reservingWorkloads is the number of workloads in this LocalQueue
     /// reserving quota in a ClusterQueue and that haven't finished yet.
-    #[serde(rename = "reservingWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reservingWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reserving_workloads: Option<i32>,
 }
 
@@ -739,11 +888,19 @@ pub struct LocalQueueFlavor {
     pub name: String,
     /// nodeLabels are labels that associate the ResourceFlavor with Nodes that
     /// have the same labels.
-    #[serde(rename = "nodeLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_labels: Option<BTreeMap<String, String>>,
     /// nodeTaints are taints that the nodes associated with this ResourceFlavor
     /// have.
-    #[serde(rename = "nodeTaints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeTaints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_taints: Option<Vec<NodeTaint>>,
     /// resources used in the flavor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -835,7 +992,11 @@ pub struct ResourceFlavorSpec {
     /// controller that integrates with the Workload object.
     ///
     /// nodeLabels can be up to 8 elements.
-    #[serde(rename = "nodeLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_labels: Option<BTreeMap<String, String>>,
     /// nodeTaints are taints that the nodes associated with this ResourceFlavor
     /// have.
@@ -850,7 +1011,11 @@ pub struct ResourceFlavorSpec {
     /// cloud.provider.com/preemptible="true":NoSchedule
     ///
     /// nodeTaints can be up to 8 elements.
-    #[serde(rename = "nodeTaints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeTaints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_taints: Option<Vec<NodeTaint>>,
     /// tolerations are extra tolerations that will be added to the pods admitted in
     /// the quota associated with this resource flavor.
@@ -864,7 +1029,11 @@ pub struct ResourceFlavorSpec {
     /// topologyName indicates topology for the TAS ResourceFlavor.
     /// When specified, it enables scraping of the topology information from the
     /// nodes matching to the Resource Flavor node labels.
-    #[serde(rename = "topologyName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologyName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_name: Option<String>,
 }
 
@@ -913,7 +1082,11 @@ pub struct AdmissionCheckSpec {
     /// state goes to "Unknown". The default is 15 min.
     ///
     /// Deprecated: retryDelayMinutes has already been deprecated since v0.8 and will be removed in v1beta2.
-    #[serde(rename = "retryDelayMinutes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "retryDelayMinutes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retry_delay_minutes: Option<i64>,
 }
 
@@ -990,7 +1163,11 @@ pub struct WorkloadSpec {
     /// the workload can be admitted before it's automatically deactivated.
     ///
     /// If unspecified, no execution time limit is enforced on the Workload.
-    #[serde(rename = "maximumExecutionTimeSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maximumExecutionTimeSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub maximum_execution_time_seconds: Option<i32>,
     /// podSets is a list of sets of homogeneous pods, each described by a Pod spec
     /// and a count.
@@ -1012,12 +1189,20 @@ pub struct WorkloadSpec {
     /// the highest priority. Any other name must be defined by creating a
     /// PriorityClass object with that name. If not specified, the workload
     /// priority will be default or zero if there is no default.
-    #[serde(rename = "priorityClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_name: Option<String>,
     /// priorityClassSource determines whether the priorityClass field refers to a pod PriorityClass or kueue.x-k8s.io/workloadpriorityclass.
     /// Workload's PriorityClass can accept the name of a pod priorityClass or a workloadPriorityClass.
     /// When using pod PriorityClass, a priorityClassSource field has the scheduling.k8s.io/priorityclass value.
-    #[serde(rename = "priorityClassSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_source: Option<PriorityClassSource>,
     /// queueName is the name of the LocalQueue the Workload is associated with.
     /// queueName cannot be changed while .status.admission is not null.
@@ -1061,7 +1246,11 @@ pub struct PodSet {
     #[serde(default)]
     pub template: core::PodTemplateSpec,
     /// topologyRequest defines the topology request for the PodSet.
-    #[serde(rename = "topologyRequest", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologyRequest",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_request: Option<TopologyRequest>,
 }
 
@@ -1073,20 +1262,36 @@ pub struct TopologyRequest {
     /// - kubernetes job this is: kubernetes.io/job-completion-index
     /// - JobSet: kubernetes.io/job-completion-index (inherited from Job)
     /// - Kubeflow: training.kubeflow.org/replica-index
-    #[serde(rename = "podIndexLabel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podIndexLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_index_label: Option<String>,
     /// podSetGroupName indicates the name of the group of PodSets to which this PodSet belongs to.
     /// PodSets with the same `PodSetGroupName` should be assigned the same ResourceFlavor
-    #[serde(rename = "podSetGroupName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSetGroupName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_set_group_name: Option<String>,
     /// podSetSliceRequiredTopology indicates the topology level required by the PodSet slice, as
     /// indicated by the `kueue.x-k8s.io/podset-slice-required-topology` annotation.
-    #[serde(rename = "podSetSliceRequiredTopology", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSetSliceRequiredTopology",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_set_slice_required_topology: Option<String>,
     /// podSetSliceSize indicates the size of a subgroup of pods in a PodSet for which
     /// Kueue finds a requested topology domain on a level defined
     /// in `kueue.x-k8s.io/podset-slice-required-topology` annotation.
-    #[serde(rename = "podSetSliceSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSetSliceSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_set_slice_size: Option<i32>,
     /// preferred indicates the topology level preferred by the PodSet, as
     /// indicated by the `kueue.x-k8s.io/podset-preferred-topology` PodSet
@@ -1100,11 +1305,19 @@ pub struct TopologyRequest {
     pub required: Option<String>,
     /// subGroupCount indicates the count of replicated Jobs (groups) within a PodSet.
     /// For example, in the context of JobSet this value is read from jobset.sigs.k8s.io/replicatedjob-replicas.
-    #[serde(rename = "subGroupCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subGroupCount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_group_count: Option<i32>,
     /// subGroupIndexLabel indicates the name of the label indexing the instances of replicated Jobs (groups)
     /// within a PodSet. For example, in the context of JobSet this is jobset.sigs.k8s.io/job-index.
-    #[serde(rename = "subGroupIndexLabel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subGroupIndexLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_group_index_label: Option<String>,
     /// unconstrained indicates that Kueue has the freedom to schedule the PodSet within
     /// the entire available capacity, without constraints on the compactness of the placement.
@@ -1132,7 +1345,11 @@ crate::string_enum::string_enum! {
 pub struct WorkloadStatus {
     /// accumulatedPastExexcutionTimeSeconds holds the total time, in seconds, the workload spent
     /// in Admitted state, in the previous `Admit` - `Evict` cycles.
-    #[serde(rename = "accumulatedPastExexcutionTimeSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accumulatedPastExexcutionTimeSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accumulated_past_exexcution_time_seconds: Option<i32>,
     /// admission holds the parameters of the admission of the workload by a
     /// ClusterQueue. admission can be set back to null, but its fields cannot be
@@ -1140,7 +1357,11 @@ pub struct WorkloadStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admission: Option<Admission>,
     /// admissionChecks list all the admission checks required by the workload and the current status
-    #[serde(rename = "admissionChecks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionChecks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_checks: Option<Vec<WorkloadAdmissionCheck>>,
     /// clusterName is the name of the cluster where the workload is currently assigned.
     ///
@@ -1149,7 +1370,11 @@ pub struct WorkloadStatus {
     /// affinity or propagation policies across workload slices.
     ///
     /// This field is reset after the Workload is evicted.
-    #[serde(rename = "clusterName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "clusterName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_name: Option<String>,
     /// conditions hold the latest available observations of the Workload
     /// current state.
@@ -1166,30 +1391,54 @@ pub struct WorkloadStatus {
     /// This field is mutually exclusive with the `.status.clusterName` field, and is reset when
     /// `status.clusterName` is set.
     /// This field is optional.
-    #[serde(rename = "nominatedClusterNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nominatedClusterNames",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nominated_cluster_names: Option<Vec<String>>,
     /// reclaimablePods keeps track of the number pods within a podset for which
     /// the resource reservation is no longer needed.
-    #[serde(rename = "reclaimablePods", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reclaimablePods",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reclaimable_pods: Option<Vec<ReclaimablePod>>,
     /// requeueState holds the re-queue state
     /// when a workload meets Eviction with PodsReadyTimeout reason.
-    #[serde(rename = "requeueState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "requeueState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub requeue_state: Option<RequeueState>,
     /// resourceRequests provides a detailed view of the resources that were
     /// requested by a non-admitted workload when it was considered for admission.
     /// If admission is non-null, resourceRequests will be empty because
     /// admission.resourceUsage contains the detailed information.
-    #[serde(rename = "resourceRequests", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceRequests",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_requests: Option<Vec<ResourceRequest>>,
     /// schedulingStats tracks scheduling statistics
-    #[serde(rename = "schedulingStats", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulingStats",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduling_stats: Option<SchedulingStats>,
     /// unhealthyNodes holds the failed nodes running at least one pod of this workload
     /// when Topology-Aware Scheduling is used. This field should not be set by the users.
     /// It indicates Kueue's scheduler is searching for replacements of the failed nodes.
     /// Requires enabling the TASFailedNodeReplacement feature gate.
-    #[serde(rename = "unhealthyNodes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unhealthyNodes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unhealthy_nodes: Option<Vec<UnhealthyNode>>,
 }
 
@@ -1221,7 +1470,11 @@ pub struct PodSetAssignment {
     /// Kueue schedules the second pass of scheduling for each workload with at
     /// least one PodSet which has delayedTopologyRequest=true and without
     /// topologyAssignment.
-    #[serde(rename = "delayedTopologyRequest", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "delayedTopologyRequest",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delayed_topology_request: Option<String>,
     /// flavors are the flavors assigned to the workload for each resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1234,7 +1487,11 @@ pub struct PodSetAssignment {
     /// Beside what is provided in podSet's specs, this calculation takes into account
     /// the LimitRange defaults and RuntimeClass overheads at the moment of admission.
     /// This field will not change in case of quota reclaim.
-    #[serde(rename = "resourceUsage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceUsage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_usage: Option<BTreeMap<String, Quantity>>,
     /// topologyAssignment indicates the topology assignment divided into
     /// topology domains corresponding to the lowest level of the topology.
@@ -1280,7 +1537,11 @@ pub struct PodSetAssignment {
     /// count: 4
     /// - values: [hostname-2]
     /// count: 2
-    #[serde(rename = "topologyAssignment", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologyAssignment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_assignment: Option<TopologyAssignment>,
 }
 
@@ -1370,7 +1631,11 @@ pub struct WorkloadAdmissionCheck {
     #[serde(default)]
     pub name: String,
     /// podSetUpdates contains a list of pod set modifications suggested by AdmissionChecks.
-    #[serde(rename = "podSetUpdates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSetUpdates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_set_updates: Option<Vec<PodSetUpdate>>,
     /// requeueAfterSeconds indicates how long to wait at least before
     /// retrying to admit the workload.
@@ -1380,12 +1645,20 @@ pub struct WorkloadAdmissionCheck {
     /// If nil when State=Retry, Kueue will retry immediately.
     /// If set, Kueue will add the workload back to the queue after
     /// lastTransitionTime + RequeueAfterSeconds is over.
-    #[serde(rename = "requeueAfterSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "requeueAfterSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub requeue_after_seconds: Option<i32>,
     /// retryCount tracks retry attempts for this admission check.
     /// Kueue automatically increments the counter whenever the
     /// state transitions to Retry.
-    #[serde(rename = "retryCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "retryCount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retry_count: Option<i32>,
     /// state of the admissionCheck, one of Pending, Ready, Retry, Rejected
     #[serde(default)]
@@ -1408,7 +1681,11 @@ pub struct PodSetUpdate {
     #[serde(default)]
     pub name: String,
     /// nodeSelector of the PodSet to modify.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// tolerations of the PodSet to modify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1540,7 +1817,11 @@ pub struct CohortSpec {
     /// fairSharing defines the properties of the Cohort when
     /// participating in FairSharing. The values are only relevant
     /// if FairSharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<FairSharing>,
     /// parentName references the name of the Cohort's parent, if
     /// any. It satisfies one of three cases:
@@ -1552,7 +1833,11 @@ pub struct CohortSpec {
     /// Cohort, including ClusterQueues, until the cycle is
     /// removed.  We prevent further admission while the cycle
     /// exists.
-    #[serde(rename = "parentName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "parentName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parent_name: Option<String>,
     /// resourceGroups describes groupings of Resources and
     /// Flavors.  Each ResourceGroup defines a list of Resources
@@ -1577,7 +1862,11 @@ pub struct CohortSpec {
     /// Borrowing and Lending limits must only be set when the
     /// Cohort has a parent.  Otherwise, the Cohort create/update
     /// will be rejected by the webhook.
-    #[serde(rename = "resourceGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceGroups",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_groups: Option<Vec<ResourceGroup>>,
 }
 
@@ -1587,7 +1876,11 @@ pub struct CohortStatus {
     /// fairSharing contains the current state for this Cohort
     /// when participating in Fair Sharing.
     /// The is recorded only when Fair Sharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<ClusterQueueFairSharing>,
 }
 
@@ -1672,4 +1965,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec" }
 }
-

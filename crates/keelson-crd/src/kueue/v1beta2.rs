@@ -11,7 +11,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -25,10 +30,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterQueueSpec {
     /// admissionChecksStrategy defines a list of strategies to determine which ResourceFlavors require AdmissionChecks.
-    #[serde(rename = "admissionChecksStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionChecksStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_checks_strategy: Option<AdmissionChecksStrategy>,
     /// admissionScope indicates whether ClusterQueue uses the Admission Fair Sharing
-    #[serde(rename = "admissionScope", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionScope",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_scope: Option<AdmissionScope>,
     /// cohortName that this ClusterQueue belongs to. CQs that belong to the
     /// same cohort can borrow unused resources from each other.
@@ -42,29 +55,49 @@ pub struct ClusterQueueSpec {
     ///
     /// A cohort is a name that links CQs together, but it doesn't reference any
     /// object.
-    #[serde(rename = "cohortName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cohortName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cohort_name: Option<String>,
     /// concurrentAdmissionPolicy defines the configuration for ConcurrentAdmission feature.
     /// Its main capability is to allow Workloads pursuing multiple flavors at the same time, and starting on the first flavor that led to admission.
     /// Additionally after the admission, Workloads can still try to pursue capacity on the more preferable flavors while running.
     /// It enables them to migrate to more preferable, whenever capacity appears.
-    #[serde(rename = "concurrentAdmissionPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "concurrentAdmissionPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub concurrent_admission_policy: Option<ConcurrentAdmissionPolicy>,
     /// fairSharing defines the properties of the ClusterQueue when
     /// participating in FairSharing.  The values are only relevant
     /// if FairSharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<FairSharing>,
     /// flavorFungibility defines whether a workload should try the next flavor
     /// before borrowing or preempting in the flavor being evaluated.
-    #[serde(rename = "flavorFungibility", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorFungibility",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavor_fungibility: Option<FlavorFungibility>,
     /// namespaceSelector defines which namespaces are allowed to submit workloads to
     /// this clusterQueue. Beyond this basic support for policy, a policy agent like
     /// Gatekeeper should be used to enforce more advanced policies.
     /// Defaults to null which is a nothing selector (no namespaces eligible).
     /// If set to an empty selector `{}`, then all namespaces are eligible.
-    #[serde(rename = "namespaceSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "namespaceSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub namespace_selector: Option<meta::LabelSelector>,
     /// preemption defines the preemption policies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,14 +112,22 @@ pub struct ClusterQueueSpec {
     /// - BestEffortFIFO: workloads are ordered by creation time,
     /// however older workloads that can't be admitted will not block
     /// admitting newer workloads that fit existing quota.
-    #[serde(rename = "queueingStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "queueingStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub queueing_strategy: Option<QueueingStrategy>,
     /// resourceGroups describes groups of resources.
     /// Each resource group defines the list of resources and a list of flavors
     /// that provide quotas for these resources.
     /// Each resource and each flavor can only form part of one resource group.
     /// resourceGroups can be up to 16, with a max of 256 total flavors across all groups.
-    #[serde(rename = "resourceGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceGroups",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_groups: Option<Vec<ResourceGroup>>,
     /// stopPolicy - if set to a value different from None, the ClusterQueue is considered Inactive, no new reservation being
     /// made.
@@ -96,7 +137,11 @@ pub struct ClusterQueueSpec {
     /// - None - Workloads are admitted
     /// - HoldAndDrain - Admitted workloads are evicted and Reserving workloads will cancel the reservation.
     /// - Hold - Admitted workloads will run to completion and Reserving workloads will cancel the reservation.
-    #[serde(rename = "stopPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stopPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stop_policy: Option<StopPolicy>,
 }
 
@@ -189,7 +234,11 @@ pub struct Constraints {
     /// It can only be used if the Mode is `TryPreferredFlavors`.
     /// If the Mode is `TryPreferredFlavors` and LastAcceptableFlavorName is not specified, then
     /// Workload can migrate to any flavor that is more preferable than the one it was admitted to.
-    #[serde(rename = "lastAcceptableFlavorName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastAcceptableFlavorName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_acceptable_flavor_name: Option<String>,
 }
 
@@ -248,7 +297,11 @@ pub struct FlavorFungibility {
     /// - `MayStopSearch` (default): stop the search for candidate flavors if workload
     /// fits or requires borrowing to fit.
     /// - `TryNextFlavor`: try next flavor if workload requires borrowing to fit.
-    #[serde(rename = "whenCanBorrow", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "whenCanBorrow",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub when_can_borrow: Option<WhenCanBorrow>,
     /// whenCanPreempt determines whether a workload should try the next flavor
     /// before preempting in current flavor. The possible values are:
@@ -257,7 +310,11 @@ pub struct FlavorFungibility {
     /// preemption to fit.
     /// - `TryNextFlavor` (default): try next flavor if workload requires preemption
     /// to fit in current flavor.
-    #[serde(rename = "whenCanPreempt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "whenCanPreempt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub when_can_preempt: Option<WhenCanBorrow>,
 }
 
@@ -301,7 +358,11 @@ pub struct Preemption {
     /// borrowWithinCohort determines whether a pending Workload can preempt
     /// Workloads from other ClusterQueues in the cohort if the workload requires borrowing.
     /// May only be configured with Classical Preemption, and __not__ with Fair Sharing.
-    #[serde(rename = "borrowWithinCohort", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "borrowWithinCohort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub borrow_within_cohort: Option<BorrowWithinCohort>,
     /// reclaimWithinCohort determines whether a pending Workload can preempt
     /// Workloads from other ClusterQueues in the cohort that are using more than
@@ -318,7 +379,11 @@ pub struct Preemption {
     /// the nominal quota of its ClusterQueue, preempt any Workload in the
     /// cohort, irrespective of priority. **Fair Sharing** preempt Workloads
     /// in the cohort that satisfy the Fair Sharing preemptionStrategies.
-    #[serde(rename = "reclaimWithinCohort", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reclaimWithinCohort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reclaim_within_cohort: Option<ReclaimWithinCohort>,
     /// withinClusterQueue determines whether a pending Workload that doesn't fit
     /// within the nominal quota for its ClusterQueue, can preempt active Workloads in
@@ -330,7 +395,11 @@ pub struct Preemption {
     /// - `LowerOrNewerEqualPriority`: only preempt Workloads in the ClusterQueue that
     /// either have a lower priority than the pending workload or equal priority
     /// and are newer than the pending workload.
-    #[serde(rename = "withinClusterQueue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "withinClusterQueue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub within_cluster_queue: Option<WithinClusterQueue>,
 }
 
@@ -344,7 +413,11 @@ pub struct BorrowWithinCohort {
     /// priority less than or equal to the specified threshold priority.
     /// When the threshold is not specified, then any workload satisfying the
     /// policy can be preempted by the borrowing workload.
-    #[serde(rename = "maxPriorityThreshold", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxPriorityThreshold",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_priority_threshold: Option<i32>,
     /// policy determines the policy for preemption to reclaim quota within cohort while borrowing.
     /// Possible values are:
@@ -487,7 +560,11 @@ pub struct Resource {
     /// If null, it means that there is no borrowing limit.
     /// If not null, it must be non-negative.
     /// borrowingLimit must be null if spec.cohortName is empty.
-    #[serde(rename = "borrowingLimit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "borrowingLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub borrowing_limit: Option<Quantity>,
     /// lendingLimit is the maximum amount of unused quota for the [flavor, resource]
     /// combination that this ClusterQueue can lend to other ClusterQueues in the same cohort.
@@ -498,7 +575,11 @@ pub struct Resource {
     /// If not null, it must be non-negative.
     /// lendingLimit must be null if spec.cohortName is empty.
     /// This field is in beta stage and is enabled by default.
-    #[serde(rename = "lendingLimit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lendingLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lending_limit: Option<Quantity>,
     /// name of this resource.
     #[serde(default)]
@@ -543,7 +624,11 @@ crate::string_enum::string_enum! {
 pub struct ClusterQueueStatus {
     /// admittedWorkloads is the number of workloads currently admitted to this
     /// clusterQueue and haven't finished yet.
-    #[serde(rename = "admittedWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admittedWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admitted_workloads: Option<i32>,
     /// conditions hold the latest available observations of the ClusterQueue
     /// current state.
@@ -553,24 +638,44 @@ pub struct ClusterQueueStatus {
     /// fairSharing contains the current state for this ClusterQueue
     /// when participating in Fair Sharing.
     /// This is recorded only when Fair Sharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<ClusterQueueFairSharing>,
     /// flavorsReservation are the reserved quotas, by flavor, currently in use by the
     /// workloads assigned to this ClusterQueue.
     /// flavorsReservation are limited to 64 elements.
-    #[serde(rename = "flavorsReservation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorsReservation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavors_reservation: Option<Vec<FlavorsReservation>>,
     /// flavorsUsage are the used quotas, by flavor, currently in use by the
     /// workloads admitted in this ClusterQueue.
-    #[serde(rename = "flavorsUsage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorsUsage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavors_usage: Option<Vec<FlavorsReservation>>,
     /// pendingWorkloads is the number of workloads currently waiting to be
     /// admitted to this clusterQueue.
-    #[serde(rename = "pendingWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pendingWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending_workloads: Option<i32>,
     /// reservingWorkloads is the number of workloads currently reserving quota in this
     /// clusterQueue.
-    #[serde(rename = "reservingWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reservingWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reserving_workloads: Option<i32>,
 }
 
@@ -653,12 +758,20 @@ crate::resource::custom_resource! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LocalQueueSpec {
     /// clusterQueue is a reference to a clusterQueue that backs this localQueue.
-    #[serde(rename = "clusterQueue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "clusterQueue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_queue: Option<String>,
     /// fairSharing defines the properties of the LocalQueue when
     /// participating in AdmissionFairSharing.  The values are only relevant
     /// if AdmissionFairSharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<FairSharing>,
     /// stopPolicy - if set to a value different from None, the LocalQueue is considered Inactive,
     /// no new reservation being made.
@@ -668,7 +781,11 @@ pub struct LocalQueueSpec {
     /// - None - Workloads are admitted
     /// - HoldAndDrain - Admitted workloads are evicted and Reserving workloads will cancel the reservation.
     /// - Hold - Admitted workloads will run to completion and Reserving workloads will cancel the reservation.
-    #[serde(rename = "stopPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stopPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stop_policy: Option<StopPolicy>,
 }
 
@@ -677,7 +794,11 @@ pub struct LocalQueueSpec {
 pub struct LocalQueueStatus {
     /// admittedWorkloads is the number of workloads in this LocalQueue
     /// admitted to a ClusterQueue and that haven't finished yet.
-    #[serde(rename = "admittedWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admittedWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admitted_workloads: Option<i32>,
     /// conditions hold the latest available observations of the LocalQueue
     /// current state.
@@ -685,22 +806,42 @@ pub struct LocalQueueStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<meta::Condition>>,
     /// fairSharing contains the information about the current status of fair sharing.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<LocalQueueFairSharing>,
     /// flavorsReservation are the reserved quotas, by flavor currently in use by the
     /// workloads assigned to this LocalQueue.
-    #[serde(rename = "flavorsReservation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorsReservation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavors_reservation: Option<Vec<LocalQueueFlavorsReservation>>,
     /// flavorsUsage are the used quotas, by flavor currently in use by the
     /// workloads assigned to this LocalQueue.
-    #[serde(rename = "flavorsUsage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flavorsUsage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flavors_usage: Option<Vec<LocalQueueFlavorsReservation>>,
     /// pendingWorkloads is the number of Workloads in the LocalQueue not yet admitted to a ClusterQueue
-    #[serde(rename = "pendingWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pendingWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending_workloads: Option<i32>,
     /// reservingWorkloads is the number of workloads in this LocalQueue
     /// reserving quota in a ClusterQueue and that haven't finished yet.
-    #[serde(rename = "reservingWorkloads", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reservingWorkloads",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reserving_workloads: Option<i32>,
 }
 
@@ -708,7 +849,11 @@ pub struct LocalQueueStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LocalQueueFairSharing {
     /// admissionFairSharingStatus represents information relevant to the Admission Fair Sharing
-    #[serde(rename = "admissionFairSharingStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionFairSharingStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_fair_sharing_status: Option<AdmissionFairSharingStatus>,
     /// weightedShare represents the maximum of the ratios of usage
     /// above nominal quota to the lendable resources in the
@@ -801,7 +946,11 @@ pub struct ResourceFlavorSpec {
     /// controller that integrates with the Workload object.
     ///
     /// nodeLabels can be up to 8 elements.
-    #[serde(rename = "nodeLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_labels: Option<BTreeMap<String, String>>,
     /// nodeTaints are taints that the nodes associated with this ResourceFlavor
     /// have.
@@ -816,7 +965,11 @@ pub struct ResourceFlavorSpec {
     /// cloud.provider.com/preemptible="true":NoSchedule
     ///
     /// nodeTaints can be up to 8 elements.
-    #[serde(rename = "nodeTaints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeTaints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_taints: Option<Vec<NodeTaint>>,
     /// tolerations are extra tolerations that will be added to the pods admitted in
     /// the quota associated with this resource flavor.
@@ -830,7 +983,11 @@ pub struct ResourceFlavorSpec {
     /// topologyName indicates topology for the TAS ResourceFlavor.
     /// When specified, it enables scraping of the topology information from the
     /// nodes matching to the Resource Flavor node labels.
-    #[serde(rename = "topologyName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologyName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_name: Option<String>,
 }
 
@@ -970,7 +1127,11 @@ pub struct WorkloadSpec {
     /// the workload can be admitted before it's automatically deactivated.
     ///
     /// If unspecified, no execution time limit is enforced on the Workload.
-    #[serde(rename = "maximumExecutionTimeSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maximumExecutionTimeSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub maximum_execution_time_seconds: Option<i32>,
     /// podSets is a list of sets of homogeneous pods, each described by a Pod spec
     /// and a count.
@@ -981,7 +1142,11 @@ pub struct WorkloadSpec {
     /// preemptionGates is a list of gates governing whether the workload
     /// can trigger preemptions.
     /// The gates are closed by default.
-    #[serde(rename = "preemptionGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "preemptionGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preemption_gates: Option<Vec<PreemptionGate>>,
     /// priority determines the order of access to the resources managed by the
     /// ClusterQueue where the workload is queued.
@@ -991,7 +1156,11 @@ pub struct WorkloadSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// priorityClassRef references a PriorityClass object that defines the workload's priority.
-    #[serde(rename = "priorityClassRef", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassRef",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_ref: Option<PriorityClassRef>,
     /// queueName is the name of the LocalQueue the Workload is associated with.
     /// queueName cannot be changed while .status.admission is not null.
@@ -1035,7 +1204,11 @@ pub struct PodSet {
     #[serde(default)]
     pub template: core::PodTemplateSpec,
     /// topologyRequest defines the topology request for the PodSet.
-    #[serde(rename = "topologyRequest", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologyRequest",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_request: Option<TopologyRequest>,
 }
 
@@ -1048,22 +1221,38 @@ pub struct TopologyRequest {
     /// - JobSet: kubernetes.io/job-completion-index (inherited from Job)
     /// - Kubeflow: training.kubeflow.org/replica-index
     /// This is limited to 317 characters.
-    #[serde(rename = "podIndexLabel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podIndexLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_index_label: Option<String>,
     /// podSetGroupName indicates the name of the group of PodSets to which this PodSet belongs to.
     /// PodSets with the same `PodSetGroupName` should be assigned the same ResourceFlavor
-    #[serde(rename = "podSetGroupName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSetGroupName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_set_group_name: Option<String>,
     /// podSetSliceRequiredTopology indicates the topology level required by the PodSet slice, as
     /// indicated by the `kueue.x-k8s.io/podset-slice-required-topology` annotation.
     ///
     /// This is limited to 63
-    #[serde(rename = "podSetSliceRequiredTopology", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSetSliceRequiredTopology",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_set_slice_required_topology: Option<String>,
     /// podSetSliceSize indicates the size of a subgroup of pods in a PodSet for which
     /// Kueue finds a requested topology domain on a level defined
     /// in `kueue.x-k8s.io/podset-slice-required-topology` annotation.
-    #[serde(rename = "podSetSliceSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSetSliceSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_set_slice_size: Option<i32>,
     /// podsetSliceRequiredTopologyConstraints defines all layers of slice
     /// topology constraints. Each entry specifies a topology level and slice
@@ -1073,8 +1262,13 @@ pub struct TopologyRequest {
     /// podSetSliceSize.
     ///
     /// This annotation is alpha-level for the TASMultiLayerTopology feature gate.
-    #[serde(rename = "podsetSliceRequiredTopologyConstraints", default, skip_serializing_if = "Option::is_none")]
-    pub podset_slice_required_topology_constraints: Option<Vec<PodsetSliceRequiredTopologyConstraint>>,
+    #[serde(
+        rename = "podsetSliceRequiredTopologyConstraints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub podset_slice_required_topology_constraints:
+        Option<Vec<PodsetSliceRequiredTopologyConstraint>>,
     /// preferred indicates the topology level preferred by the PodSet, as
     /// indicated by the `kueue.x-k8s.io/podset-preferred-topology` PodSet
     /// annotation.
@@ -1089,12 +1283,20 @@ pub struct TopologyRequest {
     pub required: Option<String>,
     /// subGroupCount indicates the count of replicated Jobs (groups) within a PodSet.
     /// For example, in the context of JobSet this value is read from jobset.sigs.k8s.io/replicatedjob-replicas.
-    #[serde(rename = "subGroupCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subGroupCount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_group_count: Option<i32>,
     /// subGroupIndexLabel indicates the name of the label indexing the instances of replicated Jobs (groups)
     /// within a PodSet. For example, in the context of JobSet this is jobset.sigs.k8s.io/job-index.
     /// This is limited to 317 characters.
-    #[serde(rename = "subGroupIndexLabel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subGroupIndexLabel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sub_group_index_label: Option<String>,
     /// unconstrained indicates that Kueue has the freedom to schedule the PodSet within
     /// the entire available capacity, without constraints on the compactness of the placement.
@@ -1171,7 +1373,11 @@ crate::string_enum::string_enum! {
 pub struct WorkloadStatus {
     /// accumulatedPastExecutionTimeSeconds holds the total time, in seconds, the workload spent
     /// in Admitted state, in the previous `Admit` - `Evict` cycles.
-    #[serde(rename = "accumulatedPastExecutionTimeSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accumulatedPastExecutionTimeSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub accumulated_past_execution_time_seconds: Option<i32>,
     /// admission holds the parameters of the admission of the workload by a
     /// ClusterQueue. admission can be set back to null, but its fields cannot be
@@ -1179,7 +1385,11 @@ pub struct WorkloadStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admission: Option<Admission>,
     /// admissionChecks list all the admission checks required by the workload and the current status
-    #[serde(rename = "admissionChecks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "admissionChecks",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub admission_checks: Option<Vec<WorkloadAdmissionCheck>>,
     /// clusterName is the name of the cluster where the workload is currently assigned.
     ///
@@ -1188,7 +1398,11 @@ pub struct WorkloadStatus {
     /// affinity or propagation policies across workload slices.
     ///
     /// This field is reset after the Workload is evicted.
-    #[serde(rename = "clusterName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "clusterName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_name: Option<String>,
     /// conditions hold the latest available observations of the Workload
     /// current state.
@@ -1206,34 +1420,62 @@ pub struct WorkloadStatus {
     /// This field is mutually exclusive with the `.status.clusterName` field, and is reset when
     /// `status.clusterName` is set.
     /// This field is optional.
-    #[serde(rename = "nominatedClusterNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nominatedClusterNames",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nominated_cluster_names: Option<Vec<String>>,
     /// preemptionGates is a list of states of gates governing whether the workload
     /// can trigger preemptions.
-    #[serde(rename = "preemptionGates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "preemptionGates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preemption_gates: Option<Vec<WorkloadPreemptionGate>>,
     /// reclaimablePods keeps track of the number pods within a podset for which
     /// the resource reservation is no longer needed.
-    #[serde(rename = "reclaimablePods", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reclaimablePods",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reclaimable_pods: Option<Vec<ReclaimablePod>>,
     /// requeueState holds the re-queue state
     /// when a workload meets Eviction with PodsReadyTimeout reason.
-    #[serde(rename = "requeueState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "requeueState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub requeue_state: Option<RequeueState>,
     /// resourceRequests provides a detailed view of the resources that were
     /// requested by a non-admitted workload when it was considered for admission.
     /// If admission is non-null, resourceRequests will be empty because
     /// admission.resourceUsage contains the detailed information.
-    #[serde(rename = "resourceRequests", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceRequests",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_requests: Option<Vec<ResourceRequest>>,
     /// schedulingStats tracks scheduling statistics
-    #[serde(rename = "schedulingStats", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulingStats",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduling_stats: Option<SchedulingStats>,
     /// unhealthyNodes holds the failed nodes running at least one pod of this workload
     /// when Topology-Aware Scheduling is used. This field should not be set by the users.
     /// It indicates Kueue's scheduler is searching for replacements of the failed nodes.
     /// Requires enabling the TASFailedNodeReplacement feature gate.
-    #[serde(rename = "unhealthyNodes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "unhealthyNodes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unhealthy_nodes: Option<Vec<UnhealthyNode>>,
 }
 
@@ -1243,10 +1485,18 @@ pub struct WorkloadStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Admission {
     /// clusterQueue is the name of the ClusterQueue that admitted this workload.
-    #[serde(rename = "clusterQueue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "clusterQueue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_queue: Option<String>,
     /// podSetAssignments hold the admission results for each of the .spec.podSets entries.
-    #[serde(rename = "podSetAssignments", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSetAssignments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_set_assignments: Option<Vec<PodSetAssignment>>,
 }
 
@@ -1265,7 +1515,11 @@ pub struct PodSetAssignment {
     /// Kueue schedules the second pass of scheduling for each workload with at
     /// least one PodSet which has delayedTopologyRequest=true and without
     /// topologyAssignment.
-    #[serde(rename = "delayedTopologyRequest", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "delayedTopologyRequest",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delayed_topology_request: Option<DelayedTopologyRequest>,
     /// flavors are the flavors assigned to the workload for each resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1278,7 +1532,11 @@ pub struct PodSetAssignment {
     /// Beside what is provided in podSet's specs, this calculation takes into account
     /// the LimitRange defaults and RuntimeClass overheads at the moment of admission.
     /// This field will not change in case of quota reclaim.
-    #[serde(rename = "resourceUsage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceUsage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_usage: Option<BTreeMap<String, Quantity>>,
     /// topologyAssignment indicates the topology assignment divided into
     /// topology domains corresponding to the lowest level of the topology.
@@ -1391,7 +1649,11 @@ pub struct PodSetAssignment {
     /// roots: [1, 2]
     /// podCounts:
     /// universal: 1
-    #[serde(rename = "topologyAssignment", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topologyAssignment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub topology_assignment: Option<TopologyAssignment>,
 }
 
@@ -1612,7 +1874,11 @@ pub struct WorkloadAdmissionCheck {
     #[serde(default)]
     pub name: String,
     /// podSetUpdates contains a list of pod set modifications suggested by AdmissionChecks.
-    #[serde(rename = "podSetUpdates", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSetUpdates",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_set_updates: Option<Vec<PodSetUpdate>>,
     /// requeueAfterSeconds indicates how long to wait at least before
     /// retrying to admit the workload.
@@ -1622,12 +1888,20 @@ pub struct WorkloadAdmissionCheck {
     /// If nil when State=Retry, Kueue will retry immediately.
     /// If set, Kueue will add the workload back to the queue after
     /// lastTransitionTime + RequeueAfterSeconds is over.
-    #[serde(rename = "requeueAfterSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "requeueAfterSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub requeue_after_seconds: Option<i32>,
     /// retryCount tracks retry attempts for this admission check.
     /// Kueue automatically increments the counter whenever the
     /// state transitions to Retry.
-    #[serde(rename = "retryCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "retryCount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retry_count: Option<i32>,
     /// state of the admissionCheck, one of Pending, Ready, Retry, Rejected
     #[serde(default)]
@@ -1650,7 +1924,11 @@ pub struct PodSetUpdate {
     #[serde(default)]
     pub name: String,
     /// nodeSelector of the PodSet to modify.
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// tolerations of the PodSet to modify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1806,7 +2084,11 @@ pub struct CohortSpec {
     /// fairSharing defines the properties of the Cohort when
     /// participating in FairSharing. The values are only relevant
     /// if FairSharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<FairSharing>,
     /// parentName references the name of the Cohort's parent, if
     /// any. It satisfies one of three cases:
@@ -1818,7 +2100,11 @@ pub struct CohortSpec {
     /// Cohort, including ClusterQueues, until the cycle is
     /// removed.  We prevent further admission while the cycle
     /// exists.
-    #[serde(rename = "parentName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "parentName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parent_name: Option<String>,
     /// resourceGroups describes groupings of Resources and
     /// Flavors.  Each ResourceGroup defines a list of Resources
@@ -1843,7 +2129,11 @@ pub struct CohortSpec {
     /// Borrowing and Lending limits must only be set when the
     /// Cohort has a parent.  Otherwise, the Cohort create/update
     /// will be rejected by the webhook.
-    #[serde(rename = "resourceGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceGroups",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_groups: Option<Vec<ResourceGroup>>,
 }
 
@@ -1853,7 +2143,11 @@ pub struct CohortStatus {
     /// fairSharing contains the current state for this Cohort
     /// when participating in Fair Sharing.
     /// The is recorded only when Fair Sharing is enabled in the Kueue configuration.
-    #[serde(rename = "fairSharing", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "fairSharing",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fair_sharing: Option<ClusterQueueFairSharing>,
 }
 
@@ -1938,4 +2232,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec" }
 }
-

@@ -5,7 +5,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
@@ -38,10 +43,18 @@ pub struct NotebookStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Condition {
     /// `lastProbeTime`.
-    #[serde(rename = "lastProbeTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastProbeTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_probe_time: Option<String>,
     /// `lastTransitionTime`.
-    #[serde(rename = "lastTransitionTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastTransitionTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_transition_time: Option<String>,
     /// `message`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,13 +96,21 @@ pub struct Running {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Terminated {
     /// `containerID`.
-    #[serde(rename = "containerID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "containerID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub container_id: Option<String>,
     /// `exitCode`.
     #[serde(rename = "exitCode", default)]
     pub exit_code: i32,
     /// `finishedAt`.
-    #[serde(rename = "finishedAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "finishedAt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub finished_at: Option<String>,
     /// `message`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,4 +168,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec", status => "status" }
 }
-

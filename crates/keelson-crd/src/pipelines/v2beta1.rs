@@ -6,7 +6,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -22,7 +27,11 @@ pub struct PipelineSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `displayName`.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub display_name: Option<String>,
     /// `tags`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,31 +71,55 @@ crate::resource::custom_resource! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PipelineVersionSpec {
     /// `codeSourceURL`.
-    #[serde(rename = "codeSourceURL", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "codeSourceURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub code_source_url: Option<String>,
     /// `description`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `displayName`.
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub display_name: Option<String>,
     /// `pipelineName`.
-    #[serde(rename = "pipelineName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pipelineName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pipeline_name: Option<String>,
     /// `pipelineSpec`.
     #[serde(rename = "pipelineSpec", default)]
     pub pipeline_spec: Value,
     /// `pipelineSpecURI`.
-    #[serde(rename = "pipelineSpecURI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pipelineSpecURI",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pipeline_spec_uri: Option<String>,
     /// `platformSpec`.
-    #[serde(rename = "platformSpec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "platformSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub platform_spec: Option<Value>,
     /// `tags`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
     /// `versionName`.
-    #[serde(rename = "versionName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "versionName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub version_name: Option<String>,
 }
 
@@ -129,4 +162,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec", status => "status" }
 }
-

@@ -5,7 +5,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -26,7 +31,11 @@ pub struct PodDefaultSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     /// AutomountServiceAccountToken defines whether or not the service account access token should automatically be mounted to the pod.
-    #[serde(rename = "automountServiceAccountToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "automountServiceAccountToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub automount_service_account_token: Option<bool>,
     /// Entrypoint array.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,10 +52,18 @@ pub struct PodDefaultSpec {
     #[serde(rename = "envFrom", default, skip_serializing_if = "Option::is_none")]
     pub env_from: Option<Vec<core::EnvFromSource>>,
     /// ImagePullSecrets defines the collection of ImagePullSecrets to inject into the Pod.
-    #[serde(rename = "imagePullSecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullSecrets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_secrets: Option<Vec<ImagePullSecret>>,
     /// InitContainers defines the initContainers to attach to the pod.
-    #[serde(rename = "initContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub init_containers: Option<Vec<core::Container>>,
     /// Labels defines the labels to inject into the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,7 +73,11 @@ pub struct PodDefaultSpec {
     #[serde(default)]
     pub selector: meta::LabelSelector,
     /// ServiceAccountName defines the service account to attach to the pod.
-    #[serde(rename = "serviceAccountName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account_name: Option<String>,
     /// Sidecars defines the containers to attach to the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +86,11 @@ pub struct PodDefaultSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<core::Toleration>>,
     /// VolumeMounts defines the collection of VolumeMount to inject into containers.
-    #[serde(rename = "volumeMounts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeMounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
     /// Volumes defines the collection of Volume to inject into the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,7 +113,11 @@ pub struct Volume {
     /// awsElasticBlockStore represents an AWS Disk resource that is attached to a
     /// kubelet's host machine and then exposed to the pod.
     /// More info: https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore
-    #[serde(rename = "awsElasticBlockStore", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "awsElasticBlockStore",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub aws_elastic_block_store: Option<AwsElasticBlockStore>,
     /// azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
     #[serde(rename = "azureDisk", default, skip_serializing_if = "Option::is_none")]
@@ -110,7 +139,11 @@ pub struct Volume {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csi: Option<Csi>,
     /// downwardAPI represents downward API about the pod that should populate this volume
-    #[serde(rename = "downwardAPI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "downwardAPI",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub downward_api: Option<DownwardApi>,
     /// emptyDir represents a temporary directory that shares a pod's lifetime.
     /// More info: https://kubernetes.io/docs/concepts/storage/volumes#emptydir
@@ -147,7 +180,11 @@ pub struct Volume {
     pub fc: Option<Fc>,
     /// flexVolume represents a generic volume resource that is
     /// provisioned/attached using an exec based plugin.
-    #[serde(rename = "flexVolume", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "flexVolume",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flex_volume: Option<FlexVolume>,
     /// flocker represents a Flocker volume attached to a kubelet's host machine. This depends on the Flocker control service being running
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,7 +192,11 @@ pub struct Volume {
     /// gcePersistentDisk represents a GCE Disk resource that is attached to a
     /// kubelet's host machine and then exposed to the pod.
     /// More info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk
-    #[serde(rename = "gcePersistentDisk", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "gcePersistentDisk",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub gce_persistent_disk: Option<GcePersistentDisk>,
     /// gitRepo represents a git repository at a particular revision.
     /// DEPRECATED: GitRepo is deprecated. To provision a container with a git repo, mount an
@@ -191,13 +232,25 @@ pub struct Volume {
     /// persistentVolumeClaimVolumeSource represents a reference to a
     /// PersistentVolumeClaim in the same namespace.
     /// More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims
-    #[serde(rename = "persistentVolumeClaim", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "persistentVolumeClaim",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub persistent_volume_claim: Option<PersistentVolumeClaim>,
     /// photonPersistentDisk represents a PhotonController persistent disk attached and mounted on kubelets host machine
-    #[serde(rename = "photonPersistentDisk", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "photonPersistentDisk",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub photon_persistent_disk: Option<PhotonPersistentDisk>,
     /// portworxVolume represents a portworx volume attached and mounted on kubelets host machine
-    #[serde(rename = "portworxVolume", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "portworxVolume",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub portworx_volume: Option<PortworxVolume>,
     /// projected items for all in one resources secrets, configmaps, and downward API
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,7 +273,11 @@ pub struct Volume {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storageos: Option<Storageos>,
     /// vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine
-    #[serde(rename = "vsphereVolume", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "vsphereVolume",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub vsphere_volume: Option<VsphereVolume>,
 }
 
@@ -255,7 +312,11 @@ pub struct AwsElasticBlockStore {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AzureDisk {
     /// cachingMode is the Host Caching mode: None, Read Only, Read Write.
-    #[serde(rename = "cachingMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cachingMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub caching_mode: Option<String>,
     /// diskName is the Name of the data disk in the blob storage
     #[serde(rename = "diskName", default)]
@@ -309,7 +370,11 @@ pub struct Cephfs {
     pub read_only: Option<bool>,
     /// secretFile is Optional: SecretFile is the path to key ring for User, default is /etc/ceph/user.secret
     /// More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
-    #[serde(rename = "secretFile", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "secretFile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secret_file: Option<String>,
     /// secretRef is Optional: SecretRef is reference to the authentication secret for User, default is empty.
     /// More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
@@ -356,7 +421,11 @@ pub struct ConfigMap {
     /// Directories within the path are not affected by this setting.
     /// This might be in conflict with other options that affect the file
     /// mode, like fsGroup, and the result can be other mode bits set.
-    #[serde(rename = "defaultMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "defaultMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_mode: Option<i32>,
     /// items if unspecified, each key-value pair in the Data field of the referenced
     /// ConfigMap will be projected into the volume as a file whose name is the
@@ -393,7 +462,11 @@ pub struct Csi {
     /// NodePublishVolume and NodeUnpublishVolume calls.
     /// This field is optional, and  may be empty if no secret is required. If the
     /// secret object contains more than one secret, all secret references are passed.
-    #[serde(rename = "nodePublishSecretRef", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodePublishSecretRef",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_publish_secret_ref: Option<ImagePullSecret>,
     /// readOnly specifies a read-only configuration for the volume.
     /// Defaults to false (read/write).
@@ -401,7 +474,11 @@ pub struct Csi {
     pub read_only: Option<bool>,
     /// volumeAttributes stores driver-specific properties that are passed to the CSI
     /// driver. Consult your driver's documentation for supported values.
-    #[serde(rename = "volumeAttributes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeAttributes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_attributes: Option<BTreeMap<String, String>>,
 }
 
@@ -416,7 +493,11 @@ pub struct DownwardApi {
     /// Directories within the path are not affected by this setting.
     /// This might be in conflict with other options that affect the file
     /// mode, like fsGroup, and the result can be other mode bits set.
-    #[serde(rename = "defaultMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "defaultMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_mode: Option<i32>,
     /// Items is a list of downward API volume file
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -442,7 +523,11 @@ pub struct Item {
     pub path: String,
     /// Selects a resource of the container: only resources limits and requests
     /// (limits.cpu, limits.memory, requests.cpu and requests.memory) are currently supported.
-    #[serde(rename = "resourceFieldRef", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceFieldRef",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_field_ref: Option<ResourceFieldRef>,
 }
 
@@ -450,7 +535,11 @@ pub struct Item {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FieldRef {
     /// Version of the schema the FieldPath is written in terms of, defaults to "v1".
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub api_version: Option<String>,
     /// Path of the field to select in the specified API version.
     #[serde(rename = "fieldPath", default)]
@@ -462,7 +551,11 @@ pub struct FieldRef {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ResourceFieldRef {
     /// Container name: required for volumes, optional for env vars
-    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "containerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub container_name: Option<String>,
     /// Specifies the output format of the exposed resources, defaults to "1"
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -539,7 +632,11 @@ pub struct Ephemeral {
     /// to the PVC after it has been created.
     ///
     /// Required, must not be nil.
-    #[serde(rename = "volumeClaimTemplate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeClaimTemplate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_claim_template: Option<VolumeClaimTemplate>,
 }
 
@@ -587,7 +684,11 @@ pub struct VolumeClaimTemplate {
 pub struct Spec {
     /// accessModes contains the desired access modes the volume should have.
     /// More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1
-    #[serde(rename = "accessModes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accessModes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_modes: Option<Vec<String>>,
     /// dataSource field can be used to specify either:
     /// * An existing VolumeSnapshot object (snapshot.storage.k8s.io/VolumeSnapshot)
@@ -597,7 +698,11 @@ pub struct Spec {
     /// When the AnyVolumeDataSource feature gate is enabled, dataSource contents will be copied to dataSourceRef,
     /// and dataSourceRef contents will be copied to dataSource when dataSourceRef.namespace is not specified.
     /// If the namespace is specified, then dataSourceRef will not be copied to dataSource.
-    #[serde(rename = "dataSource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dataSource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_source: Option<DataSource>,
     /// dataSourceRef specifies the object from which to populate the volume with data, if a non-empty
     /// volume is desired. This may be any object from a non-empty API group (non
@@ -622,7 +727,11 @@ pub struct Spec {
     /// in any namespaces.
     /// (Beta) Using this field requires the AnyVolumeDataSource feature gate to be enabled.
     /// (Alpha) Using the namespace field of dataSourceRef requires the CrossNamespaceVolumeDataSource feature gate to be enabled.
-    #[serde(rename = "dataSourceRef", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dataSourceRef",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_source_ref: Option<DataSourceRef>,
     /// resources represents the minimum resources the volume should have.
     /// If RecoverVolumeExpansionFailure feature is enabled users are allowed to specify resource requirements
@@ -636,14 +745,26 @@ pub struct Spec {
     pub selector: Option<meta::LabelSelector>,
     /// storageClassName is the name of the StorageClass required by the claim.
     /// More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#class-1
-    #[serde(rename = "storageClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_class_name: Option<String>,
     /// volumeMode defines what type of volume is required by the claim.
     /// Value of Filesystem is implied when not included in claim spec.
-    #[serde(rename = "volumeMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_mode: Option<String>,
     /// volumeName is the binding reference to the PersistentVolume backing this claim.
-    #[serde(rename = "volumeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_name: Option<String>,
 }
 
@@ -729,7 +850,11 @@ pub struct Fc {
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// targetWWNs is Optional: FC target worldwide names (WWNs)
-    #[serde(rename = "targetWWNs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetWWNs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_wwns: Option<Vec<String>>,
     /// wwids Optional: FC volume world wide identifiers (wwids)
     /// Either wwids or combination of targetWWNs and lun must be set, but not both simultaneously.
@@ -770,10 +895,18 @@ pub struct FlexVolume {
 pub struct Flocker {
     /// datasetName is Name of the dataset stored as metadata -> name on the dataset for Flocker
     /// should be considered as deprecated
-    #[serde(rename = "datasetName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "datasetName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub dataset_name: Option<String>,
     /// datasetUUID is the UUID of the dataset. This is unique identifier of a Flocker dataset
-    #[serde(rename = "datasetUUID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "datasetUUID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub dataset_uuid: Option<String>,
 }
 
@@ -870,10 +1003,18 @@ pub struct HostPath {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Iscsi {
     /// chapAuthDiscovery defines whether support iSCSI Discovery CHAP authentication
-    #[serde(rename = "chapAuthDiscovery", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "chapAuthDiscovery",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub chap_auth_discovery: Option<bool>,
     /// chapAuthSession defines whether support iSCSI Session CHAP authentication
-    #[serde(rename = "chapAuthSession", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "chapAuthSession",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub chap_auth_session: Option<bool>,
     /// fsType is the filesystem type of the volume that you want to mount.
     /// Tip: Ensure that the filesystem type is supported by the host operating system.
@@ -884,14 +1025,22 @@ pub struct Iscsi {
     /// initiatorName is the custom iSCSI Initiator Name.
     /// If initiatorName is specified with iscsiInterface simultaneously, new iSCSI interface
     /// <target portal>:<volume name> will be created for the connection.
-    #[serde(rename = "initiatorName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initiatorName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub initiator_name: Option<String>,
     /// iqn is the target iSCSI Qualified Name.
     #[serde(default)]
     pub iqn: String,
     /// iscsiInterface is the interface Name that uses an iSCSI transport.
     /// Defaults to 'default' (tcp).
-    #[serde(rename = "iscsiInterface", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "iscsiInterface",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub iscsi_interface: Option<String>,
     /// lun represents iSCSI Target Lun number.
     #[serde(default)]
@@ -986,7 +1135,11 @@ pub struct Projected {
     /// Directories within the path are not affected by this setting.
     /// This might be in conflict with other options that affect the file
     /// mode, like fsGroup, and the result can be other mode bits set.
-    #[serde(rename = "defaultMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "defaultMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_mode: Option<i32>,
     /// sources is the list of volume projections
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1000,13 +1153,21 @@ pub struct Source {
     #[serde(rename = "configMap", default, skip_serializing_if = "Option::is_none")]
     pub config_map: Option<PodDefaultConfigMap>,
     /// downwardAPI information about the downwardAPI data to project
-    #[serde(rename = "downwardAPI", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "downwardAPI",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub downward_api: Option<PodDefaultDownwardApi>,
     /// secret information about the secret data to project
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<PodDefaultConfigMap>,
     /// serviceAccountToken is information about the serviceAccountToken data to project
-    #[serde(rename = "serviceAccountToken", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccountToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account_token: Option<ServiceAccountToken>,
 }
 
@@ -1054,7 +1215,11 @@ pub struct ServiceAccountToken {
     /// start trying to rotate the token if the token is older than 80 percent of
     /// its time to live or if the token is older than 24 hours.Defaults to 1 hour
     /// and must be at least 10 minutes.
-    #[serde(rename = "expirationSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "expirationSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expiration_seconds: Option<i64>,
     /// path is the path relative to the mount point of the file to project the
     /// token into.
@@ -1150,7 +1315,11 @@ pub struct ScaleIo {
     #[serde(default)]
     pub gateway: String,
     /// protectionDomain is the name of the ScaleIO Protection Domain for the configured storage.
-    #[serde(rename = "protectionDomain", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "protectionDomain",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub protection_domain: Option<String>,
     /// readOnly Defaults to false (read/write). ReadOnly here will force
     /// the ReadOnly setting in VolumeMounts.
@@ -1161,21 +1330,37 @@ pub struct ScaleIo {
     #[serde(rename = "secretRef", default)]
     pub secret_ref: ImagePullSecret,
     /// sslEnabled Flag enable/disable SSL communication with Gateway, default false
-    #[serde(rename = "sslEnabled", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sslEnabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ssl_enabled: Option<bool>,
     /// storageMode indicates whether the storage for a volume should be ThickProvisioned or ThinProvisioned.
     /// Default is ThinProvisioned.
-    #[serde(rename = "storageMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_mode: Option<String>,
     /// storagePool is the ScaleIO Storage Pool associated with the protection domain.
-    #[serde(rename = "storagePool", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storagePool",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_pool: Option<String>,
     /// system is the name of the storage system as configured in ScaleIO.
     #[serde(default)]
     pub system: String,
     /// volumeName is the name of a volume already created in the ScaleIO system
     /// that is associated with this volume source.
-    #[serde(rename = "volumeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_name: Option<String>,
 }
 
@@ -1190,7 +1375,11 @@ pub struct Secret {
     /// Directories within the path are not affected by this setting.
     /// This might be in conflict with other options that affect the file
     /// mode, like fsGroup, and the result can be other mode bits set.
-    #[serde(rename = "defaultMode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "defaultMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub default_mode: Option<i32>,
     /// items If unspecified, each key-value pair in the Data field of the referenced
     /// Secret will be projected into the volume as a file whose name is the
@@ -1206,7 +1395,11 @@ pub struct Secret {
     pub optional: Option<bool>,
     /// secretName is the name of the secret in the pod's namespace to use.
     /// More info: https://kubernetes.io/docs/concepts/storage/volumes#secret
-    #[serde(rename = "secretName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "secretName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secret_name: Option<String>,
 }
 
@@ -1228,7 +1421,11 @@ pub struct Storageos {
     pub secret_ref: Option<ImagePullSecret>,
     /// volumeName is the human-readable name of the StorageOS volume.  Volume
     /// names are only unique within a namespace.
-    #[serde(rename = "volumeName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_name: Option<String>,
     /// volumeNamespace specifies the scope of the volume within StorageOS.  If no
     /// namespace is specified then the Pod's namespace will be used.  This allows the
@@ -1236,7 +1433,11 @@ pub struct Storageos {
     /// Set VolumeName to any name to override the default behaviour.
     /// Set to "default" if you are not using namespaces within StorageOS.
     /// Namespaces that do not pre-exist within StorageOS will be created.
-    #[serde(rename = "volumeNamespace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeNamespace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_namespace: Option<String>,
 }
 
@@ -1249,10 +1450,18 @@ pub struct VsphereVolume {
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
     pub fs_type: Option<String>,
     /// storagePolicyID is the storage Policy Based Management (SPBM) profile ID associated with the StoragePolicyName.
-    #[serde(rename = "storagePolicyID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storagePolicyID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_policy_id: Option<String>,
     /// storagePolicyName is the storage Policy Based Management (SPBM) profile name.
-    #[serde(rename = "storagePolicyName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storagePolicyName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_policy_name: Option<String>,
     /// volumePath is the path that identifies vSphere volume vmdk
     #[serde(rename = "volumePath", default)]
@@ -1290,4 +1499,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec", status => "status" }
 }
-

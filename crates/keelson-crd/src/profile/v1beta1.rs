@@ -5,7 +5,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -25,7 +30,11 @@ pub struct ProfileSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugins: Option<Vec<Plugin>>,
     /// Resourcequota that will be applied to target namespace
-    #[serde(rename = "resourceQuotaSpec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourceQuotaSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_quota_spec: Option<core::ResourceQuotaSpec>,
 }
 
@@ -57,7 +66,11 @@ pub struct Plugin {
     /// Servers should convert recognized schemas to the latest internal value, and
     /// may reject unrecognized values.
     /// More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "apiVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub api_version: Option<String>,
     /// Kind is a string value representing the REST resource this object represents.
     /// Servers may infer this from the endpoint the client submits requests to.
@@ -110,4 +123,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec", status => "status" }
 }
-

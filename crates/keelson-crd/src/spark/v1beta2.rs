@@ -6,7 +6,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -25,10 +30,18 @@ pub struct SparkApplicationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<Vec<String>>,
     /// BatchScheduler configures which batch scheduler will be used for scheduling
-    #[serde(rename = "batchScheduler", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "batchScheduler",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub batch_scheduler: Option<String>,
     /// BatchSchedulerOptions provides fine-grained control on how to batch scheduling.
-    #[serde(rename = "batchSchedulerOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "batchSchedulerOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub batch_scheduler_options: Option<BatchSchedulerOptions>,
     /// Deps captures all possible types of dependencies of a Spark application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,7 +50,11 @@ pub struct SparkApplicationSpec {
     #[serde(default)]
     pub driver: Driver,
     /// DriverIngressOptions allows configuring the Service and the Ingress to expose ports inside Spark Driver
-    #[serde(rename = "driverIngressOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "driverIngressOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub driver_ingress_options: Option<Vec<DriverIngressOption>>,
     /// DriverPodDisruptionBudget controls whether a PodDisruptionBudget is
     /// created for the driver pod to prevent voluntary eviction (e.g.
@@ -45,37 +62,65 @@ pub struct SparkApplicationSpec {
     /// created when this field is true AND the operator was started with
     /// --enable-driver-pdb. When unset or false, no PDB is created. The
     /// field has no effect when the operator-level gate is off.
-    #[serde(rename = "driverPodDisruptionBudget", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "driverPodDisruptionBudget",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub driver_pod_disruption_budget: Option<bool>,
     /// DynamicAllocation configures dynamic allocation that becomes available for the Kubernetes
     /// scheduler backend since Spark 3.0.
-    #[serde(rename = "dynamicAllocation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dynamicAllocation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub dynamic_allocation: Option<DynamicAllocation>,
     /// Executor is the executor specification.
     #[serde(default)]
     pub executor: Executor,
     /// FailureRetries is the number of times to retry a failed application before giving up.
     /// This is best effort and actual retry attempts can be >= the value specified.
-    #[serde(rename = "failureRetries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "failureRetries",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub failure_retries: Option<i32>,
     /// HadoopConf carries user-specified Hadoop configuration properties as they would use the "--conf" option
     /// in spark-submit. The SparkApplication controller automatically adds prefix "spark.hadoop." to Hadoop
     /// configuration properties.
-    #[serde(rename = "hadoopConf", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hadoopConf",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hadoop_conf: Option<BTreeMap<String, String>>,
     /// HadoopConfigMap carries the name of the ConfigMap containing Hadoop configuration files such as core-site.xml.
     /// The controller will add environment variable HADOOP_CONF_DIR to the path where the ConfigMap is mounted to.
-    #[serde(rename = "hadoopConfigMap", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hadoopConfigMap",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hadoop_config_map: Option<String>,
     /// Image is the container image for the driver, executor, and init-container. Any custom container images for the
     /// driver, executor, or init-container takes precedence over this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// ImagePullPolicy is the image pull policy for the driver, executor, and init-container.
-    #[serde(rename = "imagePullPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_policy: Option<String>,
     /// ImagePullSecrets is the list of image-pull secrets.
-    #[serde(rename = "imagePullSecrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "imagePullSecrets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_pull_secrets: Option<Vec<String>>,
     /// MainFile is the path to a bundled JAR, Python, or R file of the application.
     #[serde(rename = "mainApplicationFile", default)]
@@ -87,7 +132,11 @@ pub struct SparkApplicationSpec {
     /// This sets the Memory Overhead Factor that will allocate memory to non-JVM memory.
     /// For JVM-based jobs this value will default to 0.10, for non-JVM jobs 0.40. Value of this field will
     /// be overridden by `Spec.Driver.MemoryOverhead` and `Spec.Executor.MemoryOverhead` if they are set.
-    #[serde(rename = "memoryOverheadFactor", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "memoryOverheadFactor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub memory_overhead_factor: Option<String>,
     /// Mode is the deployment mode of the Spark application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,7 +147,11 @@ pub struct SparkApplicationSpec {
     /// NodeSelector is the Kubernetes node selector to be added to the driver and executor pods.
     /// This field is mutually exclusive with nodeSelector at podSpec level (driver or executor).
     /// This field will be deprecated in future versions (at SparkApplicationSpec level).
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// ProxyUser specifies the user to impersonate when submitting the application.
     /// It maps to the command-line flag "--proxy-user" in spark-submit.
@@ -106,13 +159,25 @@ pub struct SparkApplicationSpec {
     pub proxy_user: Option<String>,
     /// This sets the major Python version of the docker
     /// image used to run the driver and executor containers. Can either be 2 or 3, default 2.
-    #[serde(rename = "pythonVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pythonVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub python_version: Option<PythonVersion>,
     /// RestartPolicy defines the policy on if and in which conditions the controller should restart an application.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<RestartPolicy>,
     /// RetryInterval is the unit of intervals in seconds between submission retries.
-    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "retryInterval",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retry_interval: Option<i64>,
     /// SparkConf carries user-specified Spark configuration properties as they would use the  "--conf" option in
     /// spark-submit.
@@ -120,10 +185,18 @@ pub struct SparkApplicationSpec {
     pub spark_conf: Option<BTreeMap<String, String>>,
     /// SparkConfigMap carries the name of the ConfigMap containing Spark configuration files such as log4j.properties.
     /// The controller will add environment variable SPARK_CONF_DIR to the path where the ConfigMap is mounted to.
-    #[serde(rename = "sparkConfigMap", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sparkConfigMap",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub spark_config_map: Option<String>,
     /// SparkUIOptions allows configuring the Service and the Ingress to expose the sparkUI
-    #[serde(rename = "sparkUIOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sparkUIOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub spark_ui_options: Option<SparkUiOptions>,
     /// SparkVersion is the version of Spark the application uses.
     #[serde(rename = "sparkVersion", default)]
@@ -140,7 +213,11 @@ pub struct SparkApplicationSpec {
     /// after its termination.
     /// The SparkApplication object will be garbage collected if the current time is more than the
     /// TimeToLiveSeconds since its termination.
-    #[serde(rename = "timeToLiveSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "timeToLiveSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub time_to_live_seconds: Option<i64>,
     /// Type tells the type of the Spark application.
     #[serde(default)]
@@ -154,7 +231,11 @@ pub struct SparkApplicationSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BatchSchedulerOptions {
     /// PriorityClassName stands for the name of k8s PriorityClass resource, it's being used in Volcano batch scheduler.
-    #[serde(rename = "priorityClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_name: Option<String>,
     /// Queue stands for the resource queue which the application belongs to, it's being used in Volcano batch scheduler.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,7 +254,11 @@ pub struct Deps {
     pub archives: Option<Vec<String>>,
     /// ExcludePackages is a list of "groupId:artifactId", to exclude while resolving the
     /// dependencies provided in Packages to avoid dependency conflicts.
-    #[serde(rename = "excludePackages", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "excludePackages",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exclude_packages: Option<Vec<String>>,
     /// Files is a list of files the Spark application depends on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,7 +291,11 @@ pub struct Driver {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
     /// ConfigMaps carries information of other ConfigMaps to add to the pod.
-    #[serde(rename = "configMaps", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "configMaps",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub config_maps: Option<Vec<ConfigMap>>,
     /// CoreLimit specifies a hard limit on CPU cores for the pod.
     /// Optional
@@ -214,7 +303,11 @@ pub struct Driver {
     pub core_limit: Option<String>,
     /// CoreRequest is the physical CPU core request for the driver.
     /// Maps to `spark.kubernetes.driver.request.cores` that is available since Spark 3.0.
-    #[serde(rename = "coreRequest", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coreRequest",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub core_request: Option<String>,
     /// Cores maps to `spark.driver.cores` or `spark.executor.cores` for the driver and executors, respectively.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,7 +323,11 @@ pub struct Driver {
     pub env_from: Option<Vec<core::EnvFromSource>>,
     /// EnvSecretKeyRefs holds a mapping from environment variable names to SecretKeyRefs.
     /// Deprecated. Consider using `env` instead.
-    #[serde(rename = "envSecretKeyRefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "envSecretKeyRefs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub env_secret_key_refs: Option<BTreeMap<String, EnvSecretKeyRef>>,
     /// EnvVars carries the environment variables to add to the pod.
     /// Deprecated. Consider using `env` instead.
@@ -240,24 +337,44 @@ pub struct Driver {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu: Option<Gpu>,
     /// HostAliases settings for the pod, following the Kubernetes specifications.
-    #[serde(rename = "hostAliases", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostAliases",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_aliases: Option<Vec<HostAlias>>,
     /// HostNetwork indicates whether to request host networking for the pod or not.
-    #[serde(rename = "hostNetwork", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostNetwork",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_network: Option<bool>,
     /// Image is the container image to use. Overrides Spec.Image if set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// InitContainers is a list of init-containers that run to completion before the main Spark container.
-    #[serde(rename = "initContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub init_containers: Option<Vec<core::Container>>,
     /// JavaOptions is a string of extra JVM options to pass to the driver. For instance,
     /// GC settings or other logging.
-    #[serde(rename = "javaOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "javaOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub java_options: Option<String>,
     /// KubernetesMaster is the URL of the Kubernetes master used by the driver to manage executor pods and
     /// other Kubernetes resources. Default to https://kubernetes.default.svc.
-    #[serde(rename = "kubernetesMaster", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "kubernetesMaster",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kubernetes_master: Option<String>,
     /// Labels are the Kubernetes labels to be added to the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -269,14 +386,26 @@ pub struct Driver {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
     /// MemoryLimit overrides the memory limit of the pod.
-    #[serde(rename = "memoryLimit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "memoryLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub memory_limit: Option<String>,
     /// MemoryOverhead is the amount of off-heap memory to allocate in cluster mode, in MiB unless otherwise specified.
-    #[serde(rename = "memoryOverhead", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "memoryOverhead",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub memory_overhead: Option<String>,
     /// NodeSelector is the Kubernetes node selector to be added to the driver and executor pods.
     /// This field is mutually exclusive with nodeSelector at SparkApplication level (which will be deprecated).
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// PodName is the name of the driver pod that the user creates. This is used for the
     /// in-cluster client mode in which the user creates a client pod where the driver of
@@ -285,36 +414,68 @@ pub struct Driver {
     #[serde(rename = "podName", default, skip_serializing_if = "Option::is_none")]
     pub pod_name: Option<String>,
     /// PodSecurityContext specifies the PodSecurityContext to apply.
-    #[serde(rename = "podSecurityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSecurityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_security_context: Option<core::PodSecurityContext>,
     /// Ports settings for the pods, following the Kubernetes specifications.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<core::ContainerPort>>,
     /// PriorityClassName is the name of the PriorityClass for the driver pod.
-    #[serde(rename = "priorityClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_name: Option<String>,
     /// SchedulerName specifies the scheduler that will be used for scheduling
-    #[serde(rename = "schedulerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduler_name: Option<String>,
     /// Secrets carries information of secrets to add to the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<Secret>>,
     /// SecurityContext specifies the container's SecurityContext to apply.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::SecurityContext>,
     /// ServiceAccount is the name of the custom Kubernetes service account used by the pod.
-    #[serde(rename = "serviceAccount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account: Option<String>,
     /// ServiceAnnotations defines the annotations to be added to the Kubernetes headless service used by
     /// executors to connect to the driver.
-    #[serde(rename = "serviceAnnotations", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAnnotations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_annotations: Option<BTreeMap<String, String>>,
     /// ServiceLabels defines the labels to be added to the Kubernetes headless service used by
     /// executors to connect to the driver.
-    #[serde(rename = "serviceLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_labels: Option<BTreeMap<String, String>>,
     /// ShareProcessNamespace settings for the pod, following the Kubernetes specifications.
-    #[serde(rename = "shareProcessNamespace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shareProcessNamespace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub share_process_namespace: Option<bool>,
     /// Sidecars is a list of sidecar containers that run along side the main Spark container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -325,13 +486,21 @@ pub struct Driver {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<BTreeMap<String, Value>>,
     /// Termination grace period seconds for the pod
-    #[serde(rename = "terminationGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationGracePeriodSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_grace_period_seconds: Option<i64>,
     /// Tolerations specifies the tolerations listed in ".spec.tolerations" to be applied to the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<core::Toleration>>,
     /// VolumeMounts specifies the volumes listed in ".spec.volumes" to mount into the main container's filesystem.
-    #[serde(rename = "volumeMounts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeMounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
 }
 
@@ -398,19 +567,39 @@ pub struct Secret {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DriverIngressOption {
     /// IngressAnnotations is a map of key,value pairs of annotations that might be added to the ingress object. i.e. specify nginx as ingress.class
-    #[serde(rename = "ingressAnnotations", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingressAnnotations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ingress_annotations: Option<BTreeMap<String, String>>,
     /// TlsHosts is useful If we need to declare SSL certificates to the ingress object
-    #[serde(rename = "ingressTLS", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingressTLS",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ingress_tls: Option<Vec<IngressTls>>,
     /// IngressURLFormat is the URL for the ingress.
-    #[serde(rename = "ingressURLFormat", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingressURLFormat",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ingress_url_format: Option<String>,
     /// ServiceAnnotations is a map of key,value pairs of annotations that might be added to the service object.
-    #[serde(rename = "serviceAnnotations", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAnnotations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_annotations: Option<BTreeMap<String, String>>,
     /// ServiceLabels is a map of key,value pairs of labels that might be added to the service object.
-    #[serde(rename = "serviceLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_labels: Option<BTreeMap<String, String>>,
     /// ServicePort allows configuring the port at service level that might be different from the targetPort.
     #[serde(rename = "servicePort", default)]
@@ -420,7 +609,11 @@ pub struct DriverIngressOption {
     #[serde(rename = "servicePortName", default)]
     pub service_port_name: String,
     /// ServiceType allows configuring the type of the service. Defaults to ClusterIP.
-    #[serde(rename = "serviceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_type: Option<String>,
 }
 
@@ -438,7 +631,11 @@ pub struct IngressTls {
     /// hostname alone. If the SNI host in a listener conflicts with the "Host"
     /// header field used by an IngressRule, the SNI host is used for termination
     /// and value of the "Host" header is used for routing.
-    #[serde(rename = "secretName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "secretName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secret_name: Option<String>,
 }
 
@@ -451,23 +648,43 @@ pub struct DynamicAllocation {
     pub enabled: Option<bool>,
     /// InitialExecutors is the initial number of executors to request. If .spec.executor.instances
     /// is also set, the initial number of executors is set to the bigger of that and this option.
-    #[serde(rename = "initialExecutors", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initialExecutors",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub initial_executors: Option<i32>,
     /// MaxExecutors is the upper bound for the number of executors if dynamic allocation is enabled.
-    #[serde(rename = "maxExecutors", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxExecutors",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_executors: Option<i32>,
     /// MinExecutors is the lower bound for the number of executors if dynamic allocation is enabled.
-    #[serde(rename = "minExecutors", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minExecutors",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_executors: Option<i32>,
     /// ShuffleTrackingEnabled enables shuffle file tracking for executors, which allows dynamic allocation without
     /// the need for an external shuffle service. This option will try to keep alive executors that are storing
     /// shuffle data for active jobs. If external shuffle service is enabled, set ShuffleTrackingEnabled to false.
     /// ShuffleTrackingEnabled is true by default if dynamicAllocation.enabled is true.
-    #[serde(rename = "shuffleTrackingEnabled", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shuffleTrackingEnabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub shuffle_tracking_enabled: Option<bool>,
     /// ShuffleTrackingTimeout controls the timeout in milliseconds for executors that are holding
     /// shuffle data if shuffle tracking is enabled (true by default if dynamic allocation is enabled).
-    #[serde(rename = "shuffleTrackingTimeout", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shuffleTrackingTimeout",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub shuffle_tracking_timeout: Option<i64>,
 }
 
@@ -481,7 +698,11 @@ pub struct Executor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
     /// ConfigMaps carries information of other ConfigMaps to add to the pod.
-    #[serde(rename = "configMaps", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "configMaps",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub config_maps: Option<Vec<ConfigMap>>,
     /// CoreLimit specifies a hard limit on CPU cores for the pod.
     /// Optional
@@ -489,14 +710,22 @@ pub struct Executor {
     pub core_limit: Option<String>,
     /// CoreRequest is the physical CPU core request for the executors.
     /// Maps to `spark.kubernetes.executor.request.cores` that is available since Spark 2.4.
-    #[serde(rename = "coreRequest", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coreRequest",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub core_request: Option<String>,
     /// Cores maps to `spark.driver.cores` or `spark.executor.cores` for the driver and executors, respectively.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cores: Option<i32>,
     /// DeleteOnTermination specify whether executor pods should be deleted in case of failure or normal termination.
     /// Maps to `spark.kubernetes.executor.deleteOnTermination` that is available since Spark 3.0.
-    #[serde(rename = "deleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "deleteOnTermination",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delete_on_termination: Option<bool>,
     /// DnsConfig dns settings for the pod, following the Kubernetes specifications.
     #[serde(rename = "dnsConfig", default, skip_serializing_if = "Option::is_none")]
@@ -509,7 +738,11 @@ pub struct Executor {
     pub env_from: Option<Vec<core::EnvFromSource>>,
     /// EnvSecretKeyRefs holds a mapping from environment variable names to SecretKeyRefs.
     /// Deprecated. Consider using `env` instead.
-    #[serde(rename = "envSecretKeyRefs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "envSecretKeyRefs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub env_secret_key_refs: Option<BTreeMap<String, EnvSecretKeyRef>>,
     /// EnvVars carries the environment variables to add to the pod.
     /// Deprecated. Consider using `env` instead.
@@ -519,23 +752,39 @@ pub struct Executor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu: Option<Gpu>,
     /// HostAliases settings for the pod, following the Kubernetes specifications.
-    #[serde(rename = "hostAliases", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostAliases",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_aliases: Option<Vec<HostAlias>>,
     /// HostNetwork indicates whether to request host networking for the pod or not.
-    #[serde(rename = "hostNetwork", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostNetwork",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub host_network: Option<bool>,
     /// Image is the container image to use. Overrides Spec.Image if set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// InitContainers is a list of init-containers that run to completion before the main Spark container.
-    #[serde(rename = "initContainers", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "initContainers",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub init_containers: Option<Vec<core::Container>>,
     /// Instances is the number of executor instances.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instances: Option<i32>,
     /// JavaOptions is a string of extra JVM options to pass to the executors. For instance,
     /// GC settings or other logging.
-    #[serde(rename = "javaOptions", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "javaOptions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub java_options: Option<String>,
     /// Labels are the Kubernetes labels to be added to the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -547,38 +796,74 @@ pub struct Executor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
     /// MemoryLimit overrides the memory limit of the pod.
-    #[serde(rename = "memoryLimit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "memoryLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub memory_limit: Option<String>,
     /// MemoryOverhead is the amount of off-heap memory to allocate in cluster mode, in MiB unless otherwise specified.
-    #[serde(rename = "memoryOverhead", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "memoryOverhead",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub memory_overhead: Option<String>,
     /// NodeSelector is the Kubernetes node selector to be added to the driver and executor pods.
     /// This field is mutually exclusive with nodeSelector at SparkApplication level (which will be deprecated).
-    #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// PodSecurityContext specifies the PodSecurityContext to apply.
-    #[serde(rename = "podSecurityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podSecurityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_security_context: Option<core::PodSecurityContext>,
     /// Ports settings for the pods, following the Kubernetes specifications.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<core::ContainerPort>>,
     /// PriorityClassName is the name of the PriorityClass for the executor pod.
-    #[serde(rename = "priorityClassName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class_name: Option<String>,
     /// SchedulerName specifies the scheduler that will be used for scheduling
-    #[serde(rename = "schedulerName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulerName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduler_name: Option<String>,
     /// Secrets carries information of secrets to add to the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<Secret>>,
     /// SecurityContext specifies the container's SecurityContext to apply.
-    #[serde(rename = "securityContext", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "securityContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security_context: Option<core::SecurityContext>,
     /// ServiceAccount is the name of the custom Kubernetes service account used by the pod.
-    #[serde(rename = "serviceAccount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAccount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_account: Option<String>,
     /// ShareProcessNamespace settings for the pod, following the Kubernetes specifications.
-    #[serde(rename = "shareProcessNamespace", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "shareProcessNamespace",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub share_process_namespace: Option<bool>,
     /// Sidecars is a list of sidecar containers that run along side the main Spark container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -589,13 +874,21 @@ pub struct Executor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<BTreeMap<String, Value>>,
     /// Termination grace period seconds for the pod
-    #[serde(rename = "terminationGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationGracePeriodSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_grace_period_seconds: Option<i64>,
     /// Tolerations specifies the tolerations listed in ".spec.tolerations" to be applied to the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerations: Option<Vec<core::Toleration>>,
     /// VolumeMounts specifies the volumes listed in ".spec.volumes" to mount into the main container's filesystem.
-    #[serde(rename = "volumeMounts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeMounts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_mounts: Option<Vec<core::VolumeMount>>,
 }
 
@@ -620,11 +913,19 @@ pub struct Monitoring {
     pub expose_executor_metrics: bool,
     /// MetricsProperties is the content of a custom metrics.properties for configuring the Spark metric system.
     /// If not specified, the content in spark-docker/conf/metrics.properties will be used.
-    #[serde(rename = "metricsProperties", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "metricsProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metrics_properties: Option<String>,
     /// MetricsPropertiesFile is the container local path of file metrics.properties for configuring
     /// the Spark metric system. If not specified, value /etc/metrics/conf/metrics.properties will be used.
-    #[serde(rename = "metricsPropertiesFile", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "metricsPropertiesFile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metrics_properties_file: Option<String>,
     /// Prometheus is for configuring the Prometheus JMX exporter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -636,7 +937,11 @@ pub struct Monitoring {
 pub struct Prometheus {
     /// ConfigFile is the path to the custom Prometheus configuration file provided in the Spark image.
     /// ConfigFile takes precedence over Configuration, which is shown below.
-    #[serde(rename = "configFile", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "configFile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub config_file: Option<String>,
     /// Configuration is the content of the Prometheus configuration needed by the Prometheus JMX exporter.
     /// If not specified, the content in spark-docker/conf/prometheus.yaml will be used.
@@ -671,18 +976,34 @@ crate::string_enum::string_enum! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RestartPolicy {
     /// OnFailureRetries the number of times to retry running an application before giving up.
-    #[serde(rename = "onFailureRetries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "onFailureRetries",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub on_failure_retries: Option<i32>,
     /// OnFailureRetryInterval is the interval in seconds between retries on failed runs.
-    #[serde(rename = "onFailureRetryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "onFailureRetryInterval",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub on_failure_retry_interval: Option<i64>,
     /// OnSubmissionFailureRetries is the number of times to retry submitting an application before giving up.
     /// This is best effort and actual retry attempts can be >= the value specified due to caching.
     /// These are required if RestartPolicy is OnFailure.
-    #[serde(rename = "onSubmissionFailureRetries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "onSubmissionFailureRetries",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub on_submission_failure_retries: Option<i32>,
     /// OnSubmissionFailureRetryInterval is the interval in seconds between retries on failed submissions.
-    #[serde(rename = "onSubmissionFailureRetryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "onSubmissionFailureRetryInterval",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub on_submission_failure_retry_interval: Option<i64>,
     /// Type specifies the RestartPolicyType.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -705,28 +1026,56 @@ crate::string_enum::string_enum! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SparkUiOptions {
     /// IngressAnnotations is a map of key,value pairs of annotations that might be added to the ingress object. i.e. specify nginx as ingress.class
-    #[serde(rename = "ingressAnnotations", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingressAnnotations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ingress_annotations: Option<BTreeMap<String, String>>,
     /// TlsHosts is useful If we need to declare SSL certificates to the ingress object
-    #[serde(rename = "ingressTLS", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingressTLS",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ingress_tls: Option<Vec<IngressTls>>,
     /// ServiceAnnotations is a map of key,value pairs of annotations that might be added to the service object.
-    #[serde(rename = "serviceAnnotations", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceAnnotations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_annotations: Option<BTreeMap<String, String>>,
     /// ServiceLabels is a map of key,value pairs of labels that might be added to the service object.
-    #[serde(rename = "serviceLabels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceLabels",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_labels: Option<BTreeMap<String, String>>,
     /// ServicePort allows configuring the port at service level that might be different from the targetPort.
     /// TargetPort should be the same as the one defined in spark.ui.port
-    #[serde(rename = "servicePort", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "servicePort",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_port: Option<i32>,
     /// ServicePortName allows configuring the name of the service port.
     /// This may be useful for sidecar proxies like Envoy injected by Istio which require specific ports names to treat traffic as proper HTTP.
     /// Defaults to spark-driver-ui-port.
-    #[serde(rename = "servicePortName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "servicePortName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_port_name: Option<String>,
     /// ServiceType allows configuring the type of the service. Defaults to ClusterIP.
-    #[serde(rename = "serviceType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_type: Option<String>,
 }
 
@@ -748,33 +1097,65 @@ crate::string_enum::string_enum! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SparkApplicationStatus {
     /// AppState tells the overall application state.
-    #[serde(rename = "applicationState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "applicationState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub application_state: Option<ApplicationState>,
     /// DriverInfo has information about the driver.
     #[serde(rename = "driverInfo", default)]
     pub driver_info: DriverInfo,
     /// ExecutionAttempts is the total number of attempts to run a submitted application to completion.
     /// Incremented upon each attempted run of the application and reset upon invalidation.
-    #[serde(rename = "executionAttempts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "executionAttempts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub execution_attempts: Option<i32>,
     /// ExecutorState records the state of executors by executor Pod names.
-    #[serde(rename = "executorState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "executorState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub executor_state: Option<BTreeMap<String, String>>,
     /// LastSubmissionAttemptTime is the time for the last application submission attempt.
-    #[serde(rename = "lastSubmissionAttemptTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastSubmissionAttemptTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_submission_attempt_time: Option<String>,
     /// SparkApplicationID is set by the spark-distribution(via spark.app.id config) on the driver and executor pods
-    #[serde(rename = "sparkApplicationId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sparkApplicationId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub spark_application_id: Option<String>,
     /// SubmissionAttempts is the total number of attempts to submit an application to run.
     /// Incremented upon each attempted submission of the application and reset upon invalidation and rerun.
-    #[serde(rename = "submissionAttempts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "submissionAttempts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub submission_attempts: Option<i32>,
     /// SubmissionID is a unique ID of the current submission of the application.
-    #[serde(rename = "submissionID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "submissionID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub submission_id: Option<String>,
     /// CompletionTime is the time when the application runs to completion if it does.
-    #[serde(rename = "terminationTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "terminationTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub termination_time: Option<String>,
 }
 
@@ -782,7 +1163,11 @@ pub struct SparkApplicationStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ApplicationState {
     /// `errorMessage`.
-    #[serde(rename = "errorMessage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "errorMessage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub error_message: Option<String>,
     /// ApplicationStateType represents the type of the current state of an application.
     #[serde(default)]
@@ -796,19 +1181,35 @@ pub struct DriverInfo {
     #[serde(rename = "podName", default, skip_serializing_if = "Option::is_none")]
     pub pod_name: Option<String>,
     /// UI Details for the UI created via ClusterIP service accessible from within the cluster.
-    #[serde(rename = "webUIAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "webUIAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub web_ui_address: Option<String>,
     /// `webUIIngressAddress`.
-    #[serde(rename = "webUIIngressAddress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "webUIIngressAddress",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub web_ui_ingress_address: Option<String>,
     /// Ingress Details if an ingress for the UI was created.
-    #[serde(rename = "webUIIngressName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "webUIIngressName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub web_ui_ingress_name: Option<String>,
     /// `webUIPort`.
     #[serde(rename = "webUIPort", default, skip_serializing_if = "Option::is_none")]
     pub web_ui_port: Option<i32>,
     /// `webUIServiceName`.
-    #[serde(rename = "webUIServiceName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "webUIServiceName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub web_ui_service_name: Option<String>,
 }
 
@@ -849,18 +1250,30 @@ crate::resource::custom_resource! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScheduledSparkApplicationSpec {
     /// ConcurrencyPolicy is the policy governing concurrent SparkApplication runs.
-    #[serde(rename = "concurrencyPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "concurrencyPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub concurrency_policy: Option<String>,
     /// FailedRunHistoryLimit is the number of past failed runs of the application to keep.
     /// Defaults to 1.
-    #[serde(rename = "failedRunHistoryLimit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "failedRunHistoryLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub failed_run_history_limit: Option<i32>,
     /// Schedule is a cron schedule on which the application should run.
     #[serde(default)]
     pub schedule: String,
     /// SuccessfulRunHistoryLimit is the number of past successful runs of the application to keep.
     /// Defaults to 1.
-    #[serde(rename = "successfulRunHistoryLimit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "successfulRunHistoryLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub successful_run_history_limit: Option<i32>,
     /// Suspend is a flag telling the controller to suspend subsequent runs of the application if set to true.
     /// Defaults to false.
@@ -884,22 +1297,38 @@ pub struct ScheduledSparkApplicationStatus {
     #[serde(rename = "lastRun", default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<String>,
     /// LastRunName is the name of the SparkApplication for the most recent run of the application.
-    #[serde(rename = "lastRunName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastRunName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_run_name: Option<String>,
     /// NextRun is the time when the next run of the application will start.
     #[serde(rename = "nextRun", default, skip_serializing_if = "Option::is_none")]
     pub next_run: Option<String>,
     /// PastFailedRunNames keeps the names of SparkApplications for past failed runs.
-    #[serde(rename = "pastFailedRunNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pastFailedRunNames",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub past_failed_run_names: Option<Vec<String>>,
     /// PastSuccessfulRunNames keeps the names of SparkApplications for past successful runs.
-    #[serde(rename = "pastSuccessfulRunNames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pastSuccessfulRunNames",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub past_successful_run_names: Option<Vec<String>>,
     /// Reason tells why the ScheduledSparkApplication is in the particular ScheduleState.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// ScheduleState is the current scheduling state of the application.
-    #[serde(rename = "scheduleState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scheduleState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub schedule_state: Option<String>,
 }
 
@@ -934,4 +1363,3 @@ crate::resource::custom_resource! {
     required { spec => "spec" }
     optional { status => "status" }
 }
-

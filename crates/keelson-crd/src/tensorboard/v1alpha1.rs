@@ -5,7 +5,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use schemars::JsonSchema;
@@ -40,7 +45,11 @@ pub struct Condition {
     #[serde(rename = "deploymentState", default)]
     pub deployment_state: String,
     /// Last time we probed the condition.
-    #[serde(rename = "lastProbeTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastProbeTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_probe_time: Option<String>,
 }
 
@@ -75,4 +84,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec", status => "status" }
 }
-

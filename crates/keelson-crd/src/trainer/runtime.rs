@@ -63,13 +63,13 @@ impl TrainJob {
     /// The kind of runtime `spec.runtimeRef` names, with upstream's default.
     pub fn runtime_kind(&self) -> Result<RuntimeKind> {
         let reference = self.spec.as_ref().map(|s| &s.runtime_ref);
-        if let Some(group) = reference.and_then(|r| r.api_group.as_deref()) {
-            if group != GROUP {
-                return Err(Error::invalid(
-                    "spec.runtimeRef.apiGroup",
-                    format!("`{group}` is not `{GROUP}`"),
-                ));
-            }
+        if let Some(group) = reference.and_then(|r| r.api_group.as_deref())
+            && group != GROUP
+        {
+            return Err(Error::invalid(
+                "spec.runtimeRef.apiGroup",
+                format!("`{group}` is not `{GROUP}`"),
+            ));
         }
         match reference.and_then(|r| r.kind.as_deref()) {
             None | Some("ClusterTrainingRuntime") => Ok(RuntimeKind::ClusterTrainingRuntime),
@@ -139,9 +139,14 @@ impl TrainJob {
                 format!("no {kind} named `{name}` among the runtimes given"),
             )
         };
-        let spec_of = |spec: Option<&'a TrainingRuntimeSpec>, kind: &str| -> Result<&'a TrainingRuntimeSpec> {
+        let spec_of = |spec: Option<&'a TrainingRuntimeSpec>,
+                       kind: &str|
+         -> Result<&'a TrainingRuntimeSpec> {
             spec.ok_or_else(|| {
-                Error::invalid("spec.runtimeRef.name", format!("{kind} `{name}` has no spec"))
+                Error::invalid(
+                    "spec.runtimeRef.name",
+                    format!("{kind} `{name}` has no spec"),
+                )
             })
         };
         match self.runtime_kind()? {
@@ -220,7 +225,13 @@ impl TrainJob {
 
 /// The runtime's replicated job that runs the trainer.
 fn trainer_job(spec: &TrainingRuntimeSpec) -> Option<&TrainingRuntimeReplicatedJob> {
-    let jobs = spec.template.as_ref()?.spec.as_ref()?.replicated_jobs.as_ref()?;
+    let jobs = spec
+        .template
+        .as_ref()?
+        .spec
+        .as_ref()?
+        .replicated_jobs
+        .as_ref()?;
     jobs.iter()
         .find(|j| {
             j.template
@@ -235,7 +246,14 @@ fn trainer_job(spec: &TrainingRuntimeSpec) -> Option<&TrainingRuntimeReplicatedJ
 
 /// The trainer container: the one named `node`, else the first.
 fn trainer_container(job: &TrainingRuntimeReplicatedJob) -> Option<&Container> {
-    let containers = &job.template.spec.as_ref()?.template.spec.as_ref()?.containers;
+    let containers = &job
+        .template
+        .spec
+        .as_ref()?
+        .template
+        .spec
+        .as_ref()?
+        .containers;
     containers
         .iter()
         .find(|c| c.name == NODE)

@@ -8,7 +8,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -24,7 +29,11 @@ use serde_json::Value;
 pub struct TrainJobSpec {
     /// activeDeadlineSeconds specifies the duration in seconds relative to the TrainJob
     /// start time (which resets on resume from...
-    #[serde(rename = "activeDeadlineSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "activeDeadlineSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub active_deadline_seconds: Option<i64>,
     /// initializer defines the configuration of the initializer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,7 +43,11 @@ pub struct TrainJobSpec {
     #[serde(rename = "managedBy", default, skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<String>,
     /// runtimePatches defines custom patches applied to the TrainJob's Runtime.
-    #[serde(rename = "runtimePatches", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runtimePatches",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub runtime_patches: Option<Vec<RuntimePatch>>,
     /// runtimeRef is the reference to the training runtime.
     #[serde(rename = "runtimeRef", default)]
@@ -70,7 +83,11 @@ pub struct Dataset {
     /// storageUri is the URI for the dataset provider.
     /// If set, it may be empty, or it must be a valid URI format
     /// (e.g.
-    #[serde(rename = "storageUri", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "storageUri",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub storage_uri: Option<String>,
 }
 
@@ -95,7 +112,11 @@ pub struct RuntimePatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
     /// trainingRuntimeSpec defines allowed patches for ClusterTrainingRuntime or TrainingRuntime-based jobs.
-    #[serde(rename = "trainingRuntimeSpec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "trainingRuntimeSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub training_runtime_spec: Option<TrainJobTrainingRuntimeSpec>,
 }
 
@@ -123,7 +144,11 @@ pub struct Template {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Spec {
     /// replicatedJobs defines per-job patches, keyed by job name.
-    #[serde(rename = "replicatedJobs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "replicatedJobs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub replicated_jobs: Option<Vec<ReplicatedJob>>,
 }
 
@@ -193,10 +218,18 @@ pub struct Trainer {
     #[serde(rename = "numNodes", default, skip_serializing_if = "Option::is_none")]
     pub num_nodes: Option<i32>,
     /// numProcPerNode is the number of processes/workers/slots on every training node.
-    #[serde(rename = "numProcPerNode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "numProcPerNode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num_proc_per_node: Option<i32>,
     /// resourcesPerNode defines the compute resources for each training node.
-    #[serde(rename = "resourcesPerNode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resourcesPerNode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resources_per_node: Option<core::ResourceRequirements>,
 }
 
@@ -207,11 +240,19 @@ pub struct TrainJobStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<meta::Condition>>,
     /// jobsStatus tracks the child Jobs in TrainJob.
-    #[serde(rename = "jobsStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "jobsStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub jobs_status: Option<Vec<JobsStatus>>,
     /// trainerStatus contains the latest observed runtime status of the
     /// Trainer step of the TrainJob.
-    #[serde(rename = "trainerStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "trainerStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub trainer_status: Option<TrainerStatus>,
 }
 
@@ -246,16 +287,28 @@ pub struct JobsStatus {
 pub struct TrainerStatus {
     /// estimatedRemainingSeconds gives the estimated remaining training time in seconds
     /// before the train job is completed.
-    #[serde(rename = "estimatedRemainingSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "estimatedRemainingSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub estimated_remaining_seconds: Option<i32>,
     /// lastUpdatedTime is the timestamp when the runtime status was observed.
-    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastUpdatedTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_updated_time: Option<String>,
     /// metrics contains the current metrics for the model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Vec<Metric>>,
     /// progressPercentage gives an estimate of how complete the TrainJob is as a percentage.
-    #[serde(rename = "progressPercentage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "progressPercentage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub progress_percentage: Option<i32>,
 }
 
@@ -309,7 +362,11 @@ pub struct TrainingRuntimeSpec {
     #[serde(rename = "mlPolicy", default, skip_serializing_if = "Option::is_none")]
     pub ml_policy: Option<MlPolicy>,
     /// podGroupPolicy defines the configuration for the PodGroup to enable gang-scheduling via supported plugins.
-    #[serde(rename = "podGroupPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podGroupPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pod_group_policy: Option<PodGroupPolicy>,
     /// template for the JobSet which will be used by TrainJob.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -344,7 +401,11 @@ pub struct MlPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Flux {
     /// numProcPerNode is the number of processes per node.
-    #[serde(rename = "numProcPerNode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "numProcPerNode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num_proc_per_node: Option<i32>,
 }
 
@@ -353,19 +414,35 @@ pub struct Flux {
 pub struct Mpi {
     /// mpiImplementation is the name of the MPI implementation to create the appropriate hostfile.
     /// Defaults to OpenMPI.
-    #[serde(rename = "mpiImplementation", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "mpiImplementation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mpi_implementation: Option<MpiImplementation>,
     /// numProcPerNode is the number of processes per node.
     /// This value is equal to the number of slots for each node in the hostfile.
-    #[serde(rename = "numProcPerNode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "numProcPerNode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num_proc_per_node: Option<i32>,
     /// runLauncherAsNode defines whether to run training process on the launcher Job.
     /// Defaults to false.
-    #[serde(rename = "runLauncherAsNode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "runLauncherAsNode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub run_launcher_as_node: Option<bool>,
     /// sshAuthMountPath is the directory where SSH keys are mounted.
     /// Defaults to /root/.ssh.
-    #[serde(rename = "sshAuthMountPath", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sshAuthMountPath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ssh_auth_mount_path: Option<String>,
 }
 
@@ -385,7 +462,11 @@ crate::string_enum::string_enum! {
 pub struct Torch {
     /// envInjection configures which additional containers should receive the
     /// PET_* environment variables.
-    #[serde(rename = "envInjection", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "envInjection",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub env_injection: Option<EnvInjection>,
 }
 
@@ -426,7 +507,11 @@ pub struct PodGroupPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Coscheduling {
     /// scheduleTimeoutSeconds is the maximum duration to schedule PodGroup for gang-scheduling.
-    #[serde(rename = "scheduleTimeoutSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scheduleTimeoutSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub schedule_timeout_seconds: Option<i32>,
 }
 
@@ -434,7 +519,11 @@ pub struct Coscheduling {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Volcano {
     /// networkTopology defines the NetworkTopology config, this field works in conjunction with network topology feature and hyperNode...
-    #[serde(rename = "networkTopology", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "networkTopology",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub network_topology: Option<NetworkTopology>,
 }
 
@@ -442,7 +531,11 @@ pub struct Volcano {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NetworkTopology {
     /// HighestTierAllowed specifies the highest tier that a job allowed to cross when scheduling.
-    #[serde(rename = "highestTierAllowed", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "highestTierAllowed",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub highest_tier_allowed: Option<i64>,
     /// Mode specifies the mode of the network topology constrain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -480,7 +573,11 @@ pub struct TrainingRuntimeTemplateSpec {
     pub coordinator: Option<Coordinator>,
     /// failurePolicy configures when to declare the JobSet as
     /// failed.
-    #[serde(rename = "failurePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "failurePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub failure_policy: Option<FailurePolicy>,
     /// managedBy is used to indicate the controller or entity that manages a JobSet.
     #[serde(rename = "managedBy", default, skip_serializing_if = "Option::is_none")]
@@ -489,26 +586,46 @@ pub struct TrainingRuntimeTemplateSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
     /// replicatedJobs is the group of jobs that will form the set.
-    #[serde(rename = "replicatedJobs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "replicatedJobs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub replicated_jobs: Option<Vec<TrainingRuntimeReplicatedJob>>,
     /// startupPolicy configures in what order jobs must be started
     /// Deprecated: StartupPolicy is deprecated, please use the DependsOn...
-    #[serde(rename = "startupPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startupPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub startup_policy: Option<StartupPolicy>,
     /// successPolicy configures when to declare the JobSet as
     /// succeeded.
-    #[serde(rename = "successPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "successPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub success_policy: Option<SuccessPolicy>,
     /// suspend suspends all running child Jobs when set to true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspend: Option<bool>,
     /// ttlSecondsAfterFinished limits the lifetime of a JobSet that has finished
     /// execution (either Complete or Failed).
-    #[serde(rename = "ttlSecondsAfterFinished", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ttlSecondsAfterFinished",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ttl_seconds_after_finished: Option<i32>,
     /// volumeClaimPolicies is a list of policies for persistent volume claims that pods are allowed
     /// to reference.
-    #[serde(rename = "volumeClaimPolicies", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumeClaimPolicies",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub volume_claim_policies: Option<Vec<VolumeClaimPolicy>>,
 }
 
@@ -534,11 +651,19 @@ pub struct Coordinator {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FailurePolicy {
     /// maxRestarts defines the limit on the number of JobSet restarts.
-    #[serde(rename = "maxRestarts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxRestarts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_restarts: Option<i32>,
     /// restartStrategy defines the strategy to use when restarting the JobSet.
     /// Defaults to Recreate.
-    #[serde(rename = "restartStrategy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartStrategy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_strategy: Option<RestartStrategy>,
     /// rules is a list of failure policy rules for this JobSet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -570,15 +695,27 @@ pub struct Rule {
     #[serde(default)]
     pub name: String,
     /// onJobFailureMessagePatterns is a requirement on the job failure messages.
-    #[serde(rename = "onJobFailureMessagePatterns", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "onJobFailureMessagePatterns",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub on_job_failure_message_patterns: Option<Vec<String>>,
     /// onJobFailureReasons is a list of job failures reasons.
     /// The requirement is satisfied
     /// if at least one reason matches the list.
-    #[serde(rename = "onJobFailureReasons", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "onJobFailureReasons",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub on_job_failure_reasons: Option<Vec<String>>,
     /// targetReplicatedJobs are the names of the replicated jobs the operator applies to.
-    #[serde(rename = "targetReplicatedJobs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetReplicatedJobs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_replicated_jobs: Option<Vec<String>>,
 }
 
@@ -602,11 +739,19 @@ crate::string_enum::string_enum! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Network {
     /// enableDNSHostnames allows pods to be reached via their hostnames.
-    #[serde(rename = "enableDNSHostnames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableDNSHostnames",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_dns_hostnames: Option<bool>,
     /// publishNotReadyAddresses indicates if DNS records of pods should be published before the pods are ready.
     /// Defaults to True.
-    #[serde(rename = "publishNotReadyAddresses", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "publishNotReadyAddresses",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub publish_not_ready_addresses: Option<bool>,
     /// subdomain is an explicit choice for a network subdomain name
     /// When set, any replicated job in the set is added to this network.
@@ -699,7 +844,11 @@ pub struct SuccessPolicy {
     #[serde(default)]
     pub operator: Operator,
     /// targetReplicatedJobs are the names of the replicated jobs the operator will apply to.
-    #[serde(rename = "targetReplicatedJobs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetReplicatedJobs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_replicated_jobs: Option<Vec<String>>,
 }
 
@@ -717,7 +866,11 @@ crate::string_enum::string_enum! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct VolumeClaimPolicy {
     /// retentionPolicy describes the lifecycle of persistent volume claims created from the template.
-    #[serde(rename = "retentionPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "retentionPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retention_policy: Option<RetentionPolicy>,
     /// templates is a list of shared PVC claims that ReplicatedJobs are allowed to reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -728,7 +881,11 @@ pub struct VolumeClaimPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RetentionPolicy {
     /// whenDeleted specifies what happens to PVCs when JobSet is deleted.
-    #[serde(rename = "whenDeleted", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "whenDeleted",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub when_deleted: Option<WhenDeleted>,
 }
 
@@ -810,13 +967,21 @@ pub struct OptimizationJobSpec {
     #[serde(default)]
     pub objectives: Vec<Objective>,
     /// parallelTrials is the number of trials to run in parallel. Defaults to 1.
-    #[serde(rename = "parallelTrials", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "parallelTrials",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parallel_trials: Option<i32>,
     /// parameters is the list of hyperparameters to search over.
     #[serde(default)]
     pub parameters: Vec<Parameter>,
     /// searchAlgorithm is the algorithm to use for searching over the hyperparameters.
-    #[serde(rename = "searchAlgorithm", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "searchAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub search_algorithm: Option<SearchAlgorithm>,
     /// trainJobTemplate is the template for the train job to run.
     #[serde(rename = "trainJobTemplate", default)]
@@ -862,7 +1027,11 @@ pub struct SearchSpace {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categorical: Option<Categorical>,
     /// logUniform is the log-uniform search space.
-    #[serde(rename = "logUniform", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "logUniform",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub log_uniform: Option<LogUniform>,
     /// uniform is the uniform search space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -998,4 +1167,3 @@ crate::resource::custom_resource! {
     required { spec => "spec" }
     optional { status => "status" }
 }
-

@@ -10,7 +10,12 @@
 //!
 //! Do not edit by hand: change the generator or add helpers beside this file.
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::large_enum_variant, rustdoc::all)]
+#![allow(
+    clippy::doc_lazy_continuation,
+    clippy::doc_overindented_list_items,
+    clippy::large_enum_variant,
+    rustdoc::all
+)]
 
 use std::collections::BTreeMap;
 
@@ -25,12 +30,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PyTorchJobSpec {
     /// `elasticPolicy`.
-    #[serde(rename = "elasticPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "elasticPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub elastic_policy: Option<ElasticPolicy>,
     /// Number of workers per node; supported values: [auto, cpu, gpu, int].
     /// For more, https://github.com/pytorch/pytorch/blob/26f7f470df64d90e092081e39507e4ac751f55d6/torch/distributed/run.py#L629-L658.
     /// Defaults to auto.
-    #[serde(rename = "nprocPerNode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nprocPerNode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub nproc_per_node: Option<String>,
     /// A map of PyTorchReplicaType (type) to ReplicaSpec (value). Specifies the PyTorch cluster configuration.
     /// For example,
@@ -51,10 +64,18 @@ pub struct PyTorchJobSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ElasticPolicy {
     /// upper limit for the number of pods that can be set by the autoscaler; cannot be smaller than MinReplicas, defaults to null.
-    #[serde(rename = "maxReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_replicas: Option<i32>,
     /// `maxRestarts`.
-    #[serde(rename = "maxRestarts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxRestarts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_restarts: Option<i32>,
     /// Metrics contains the specifications which are used to calculate the
     /// desired replica count (the maximum replica count across all metrics will
@@ -66,15 +87,27 @@ pub struct ElasticPolicy {
     pub metrics: Option<Vec<autoscaling::MetricSpec>>,
     /// minReplicas is the lower limit for the number of replicas to which the training job
     /// can scale down.  It defaults to null.
-    #[serde(rename = "minReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_replicas: Option<i32>,
     /// Number of workers per node; supported values: [auto, cpu, gpu, int].
     /// Deprecated: This API is deprecated in v1.7+
     /// Use .spec.nprocPerNode instead.
-    #[serde(rename = "nProcPerNode", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nProcPerNode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub n_proc_per_node: Option<i32>,
     /// `rdzvBackend`.
-    #[serde(rename = "rdzvBackend", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rdzvBackend",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rdzv_backend: Option<String>,
     /// RDZVConf contains additional rendezvous configuration (<key1>=<value1>,<key2>=<value2>,...).
     #[serde(rename = "rdzvConf", default, skip_serializing_if = "Option::is_none")]
@@ -117,7 +150,11 @@ pub struct ReplicaSpec {
     /// Restart policy for all replicas within the job.
     /// One of Always, OnFailure, Never and ExitCode.
     /// Default to Never.
-    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "restartPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub restart_policy: Option<String>,
     /// Template is the object that describes the pod that
     /// will be created for this replica. RestartPolicy in PodTemplateSpec
@@ -133,14 +170,26 @@ pub struct ReplicaSpec {
 pub struct RunPolicy {
     /// Specifies the duration in seconds relative to the startTime that the job may be active
     /// before the system tries to terminate it; value must be positive integer.
-    #[serde(rename = "activeDeadlineSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "activeDeadlineSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub active_deadline_seconds: Option<i64>,
     /// Optional number of retries before marking this job failed.
-    #[serde(rename = "backoffLimit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "backoffLimit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub backoff_limit: Option<i32>,
     /// CleanPodPolicy defines the policy to kill pods after the job completes.
     /// Default to None.
-    #[serde(rename = "cleanPodPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cleanPodPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub clean_pod_policy: Option<String>,
     /// ManagedBy is used to indicate the controller or entity that manages a job.
     /// The value must be either an empty, 'kubeflow.org/training-operator' or
@@ -152,7 +201,11 @@ pub struct RunPolicy {
     #[serde(rename = "managedBy", default, skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<String>,
     /// SchedulingPolicy defines the policy related to scheduling, e.g. gang-scheduling
-    #[serde(rename = "schedulingPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "schedulingPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scheduling_policy: Option<SchedulingPolicy>,
     /// suspend specifies whether the Job controller should create Pods or not.
     /// If a Job is created with suspend set to true, no Pods are created by
@@ -166,7 +219,11 @@ pub struct RunPolicy {
     /// It may take extra ReconcilePeriod seconds for the cleanup, since
     /// reconcile gets called periodically.
     /// Default to infinite.
-    #[serde(rename = "ttlSecondsAfterFinished", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ttlSecondsAfterFinished",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ttl_seconds_after_finished: Option<i32>,
 }
 
@@ -174,19 +231,35 @@ pub struct RunPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SchedulingPolicy {
     /// `minAvailable`.
-    #[serde(rename = "minAvailable", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minAvailable",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_available: Option<i32>,
     /// `minResources`.
-    #[serde(rename = "minResources", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minResources",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_resources: Option<BTreeMap<String, Quantity>>,
     /// `priorityClass`.
-    #[serde(rename = "priorityClass", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "priorityClass",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority_class: Option<String>,
     /// `queue`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
     /// `scheduleTimeoutSeconds`.
-    #[serde(rename = "scheduleTimeoutSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scheduleTimeoutSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub schedule_timeout_seconds: Option<i32>,
 }
 
@@ -197,7 +270,11 @@ pub struct JobStatus {
     /// Represents time when the job was completed. It is not guaranteed to
     /// be set in happens-before order across separate operations.
     /// It is represented in RFC3339 form and is in UTC.
-    #[serde(rename = "completionTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "completionTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completion_time: Option<String>,
     /// Conditions is an array of current observed job conditions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,11 +282,19 @@ pub struct JobStatus {
     /// Represents last time when the job was reconciled. It is not guaranteed to
     /// be set in happens-before order across separate operations.
     /// It is represented in RFC3339 form and is in UTC.
-    #[serde(rename = "lastReconcileTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastReconcileTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_reconcile_time: Option<String>,
     /// ReplicaStatuses is map of ReplicaType and ReplicaStatus,
     /// specifies the status of each replica.
-    #[serde(rename = "replicaStatuses", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "replicaStatuses",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub replica_statuses: Option<BTreeMap<String, ReplicaStatus>>,
     /// Represents time when the job was acknowledged by the job controller.
     /// It is not guaranteed to be set in happens-before order across separate operations.
@@ -222,10 +307,18 @@ pub struct JobStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Condition {
     /// Last time the condition transitioned from one status to another.
-    #[serde(rename = "lastTransitionTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastTransitionTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_transition_time: Option<String>,
     /// The last time this condition was updated.
-    #[serde(rename = "lastUpdateTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastUpdateTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_update_time: Option<String>,
     /// A human readable message indicating details about the transition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,7 +344,11 @@ pub struct ReplicaStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed: Option<i32>,
     /// Deprecated: Use Selector instead
-    #[serde(rename = "labelSelector", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "labelSelector",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub label_selector: Option<meta::LabelSelector>,
     /// A Selector is a label query over a set of resources. The result of matchLabels and
     /// matchExpressions are ANDed. An empty Selector matches all objects. A null
@@ -300,7 +397,11 @@ crate::resource::custom_resource! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TFJobSpec {
     /// A switch to enable dynamic worker
-    #[serde(rename = "enableDynamicWorker", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enableDynamicWorker",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_dynamic_worker: Option<bool>,
     /// RunPolicy encapsulates various runtime policies of the distributed training
     /// job, for example how to clean up resources and how long the job can stay
@@ -309,7 +410,11 @@ pub struct TFJobSpec {
     pub run_policy: Option<RunPolicy>,
     /// SuccessPolicy defines the policy to mark the TFJob as succeeded.
     /// Default to "", using the default rules.
-    #[serde(rename = "successPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "successPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub success_policy: Option<String>,
     /// A map of TFReplicaType (type) to ReplicaSpec (value). Specifies the TF cluster configuration.
     /// For example,
@@ -360,11 +465,19 @@ crate::resource::custom_resource! {
 pub struct MPIJobSpec {
     /// CleanPodPolicy defines the policy that whether to kill pods after the job completes.
     /// Defaults to None.
-    #[serde(rename = "cleanPodPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "cleanPodPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub clean_pod_policy: Option<String>,
     /// MainContainer specifies name of the main container which
     /// executes the MPI code.
-    #[serde(rename = "mainContainer", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "mainContainer",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub main_container: Option<String>,
     /// `MPIReplicaSpecs` contains maps from `MPIReplicaType` to `ReplicaSpec` that
     /// specify the MPI replicas to run.
@@ -377,7 +490,11 @@ pub struct MPIJobSpec {
     pub run_policy: Option<RunPolicy>,
     /// Specifies the number of slots per worker used in hostfile.
     /// Defaults to 1.
-    #[serde(rename = "slotsPerWorker", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "slotsPerWorker",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub slots_per_worker: Option<i32>,
 }
 
@@ -511,7 +628,11 @@ crate::resource::custom_resource! {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PaddleJobSpec {
     /// ElasticPolicy holds the elastic policy for paddle job.
-    #[serde(rename = "elasticPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "elasticPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub elastic_policy: Option<PaddleJobElasticPolicy>,
     /// A map of PaddleReplicaType (type) to ReplicaSpec (value). Specifies the Paddle cluster configuration.
     /// For example,
@@ -532,10 +653,18 @@ pub struct PaddleJobSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PaddleJobElasticPolicy {
     /// upper limit for the number of pods that can be set by the autoscaler; cannot be smaller than MinReplicas, defaults to null.
-    #[serde(rename = "maxReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_replicas: Option<i32>,
     /// MaxRestarts is the limit for restart times of pods in elastic mode.
-    #[serde(rename = "maxRestarts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxRestarts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_restarts: Option<i32>,
     /// Metrics contains the specifications which are used to calculate the
     /// desired replica count (the maximum replica count across all metrics will
@@ -547,7 +676,11 @@ pub struct PaddleJobElasticPolicy {
     pub metrics: Option<Vec<autoscaling::MetricSpec>>,
     /// minReplicas is the lower limit for the number of replicas to which the training job
     /// can scale down.  It defaults to null.
-    #[serde(rename = "minReplicas", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "minReplicas",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_replicas: Option<i32>,
 }
 
@@ -583,4 +716,3 @@ crate::resource::custom_resource! {
     required {  }
     optional { spec => "spec", status => "status" }
 }
-

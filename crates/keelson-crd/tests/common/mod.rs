@@ -24,5 +24,8 @@ pub fn corpus_files() -> Vec<PathBuf> {
 
 /// A short name for a corpus file, relative to the corpus root.
 pub fn short(path: &std::path::Path) -> String {
-    path.strip_prefix(corpus_dir()).unwrap_or(path).display().to_string()
+    path.strip_prefix(corpus_dir())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
