@@ -698,7 +698,7 @@ fn render_fields(out: &mut String, fields: &[Field]) {
                 }
             );
         }
-        let rename = if f.flatten || f.rust.trim_end_matches('_') == f.json || f.rust == f.json {
+        let rename = if f.flatten || f.rust == f.json {
             String::new()
         } else {
             format!("rename = {:?}", f.json)

@@ -71,6 +71,13 @@ impl std::fmt::Debug for KindEntry {
     }
 }
 
+/// One kind's serializer, kept out of line so that the match over every kind in
+/// `AnyResource::to_value` stays small for the optimizer.
+#[inline(never)]
+fn write<T: serde::Serialize>(resource: &T) -> serde_json::Result<serde_json::Value> {
+    serde_json::to_value(resource)
+}
+
 macro_rules! any_resource {
     ( $( $feature:literal, $variant:ident, $path:path, $api_version:literal, $kind:literal; )* ) => {
         /// Any object the loader reads: a typed custom resource, a built-in
@@ -122,8 +129,8 @@ macro_rules! any_resource {
             /// The object in its wire form, with `apiVersion` and `kind`.
             pub fn to_value(&self) -> crate::Result<serde_json::Value> {
                 let value = stacker::maybe_grow(crate::loader::STACK_RED_ZONE, crate::loader::STACK_SEGMENT, || match self {
-                    $( #[cfg(feature = $feature)] AnyResource::$variant(r) => serde_json::to_value(r), )*
-                    AnyResource::Core(o) | AnyResource::Unknown(o) => serde_json::to_value(o),
+                    $( #[cfg(feature = $feature)] AnyResource::$variant(r) => write(r.as_ref()), )*
+                    AnyResource::Core(o) | AnyResource::Unknown(o) => write(o.as_ref()),
                 });
                 value.map_err(|e| crate::Error::Shape { location: crate::Location::default(), message: e.to_string() })
             }

@@ -190,7 +190,6 @@ impl Loader {
         let ctx = Context {
             source,
             text,
-            format,
             limits: self.limits,
         };
         let mut out = Vec::new();
@@ -270,7 +269,6 @@ enum Format {
 struct Context<'a> {
     source: &'a str,
     text: &'a str,
-    format: Format,
     limits: Limits,
 }
 
@@ -383,6 +381,10 @@ pub(crate) struct Decoder<'a> {
 }
 
 impl Decoder<'_> {
+    // Never inlined: `decode_typed` matches over every kind, and inlining each
+    // kind's deserializer into that one function makes release builds take
+    // many times longer.
+    #[inline(never)]
     pub(crate) fn decode<T: DeserializeOwned>(&mut self) -> Result<T> {
         let mut ignored = Vec::new();
         let mut on_ignored = |path: serde_ignored::Path<'_>| {
@@ -400,14 +402,17 @@ impl Decoder<'_> {
             }
             Err(e) => {
                 let path = e.path().to_string();
+                let position = if self.locatable {
+                    locate(self.ctx.text, self.index, e.path())
+                } else {
+                    None
+                };
                 let message = e.into_inner().to_string();
                 let mut location = Location {
                     path: Some(path),
                     ..self.ctx.location(self.index)
                 };
-                if self.locatable
-                    && let Some((line, column)) = self.locate::<T>()
-                {
+                if let Some((line, column)) = position {
                     location.line = Some(line);
                     location.column = Some(column);
                 }
@@ -415,24 +420,100 @@ impl Decoder<'_> {
             }
         }
     }
+}
 
-    /// Reads the document again straight from the source text, only to learn
-    /// where the parser stood when the value did not fit.
-    fn locate<T: DeserializeOwned>(&self) -> Option<(usize, usize)> {
-        match self.ctx.format {
-            Format::Yaml => {
-                let doc =
-                    serde_yaml_ng::Deserializer::from_str(self.ctx.text).nth(self.index - 1)?;
-                let err = serde_path_to_error::deserialize::<_, T>(doc).err()?;
-                let l = err.inner().location()?;
-                Some((l.line(), l.column()))
-            }
-            Format::Json => {
-                let mut de = serde_json::Deserializer::from_str(self.ctx.text);
-                let err = serde_path_to_error::deserialize::<_, T>(&mut de).err()?;
-                Some((err.inner().line(), err.inner().column()))
+/// Line and column of the node at `path` in document `index` (from 1) of `text`.
+///
+/// The document is read again by the YAML parser (which also reads JSON), walking
+/// only along `path`; at the node it fails on purpose, and the parser stamps that
+/// error with the node's position. This walk is one small non-generic function,
+/// where re-reading into the typed kind would compile every kind's deserializer
+/// once more.
+fn locate(text: &str, index: usize, path: &serde_path_to_error::Path) -> Option<(usize, usize)> {
+    let doc = serde_yaml_ng::Deserializer::from_str(text).nth(index.checked_sub(1)?)?;
+    let segments: Vec<&serde_path_to_error::Segment> = path.iter().collect();
+    let err = serde::de::DeserializeSeed::deserialize(Seek { path: &segments }, doc).err()?;
+    let mark = err.location()?;
+    Some((mark.line(), mark.column()))
+}
+
+/// A seed that walks down `path` and fails at the node it names.
+struct Seek<'a> {
+    path: &'a [&'a serde_path_to_error::Segment],
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Seek<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl Seek<'_> {
+    fn here<E: serde::de::Error>(&self) -> Result<(), E> {
+        if self.path.is_empty() {
+            Err(E::custom("here"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Seek<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        self.here()
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        self.here()
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        self.here()
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        self.here()
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        self.here()
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.here()
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        self.here()
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        use serde_path_to_error::Segment;
+        let Some((Segment::Seq { index }, rest)) = self.path.split_first() else {
+            return self.here();
+        };
+        for _ in 0..*index {
+            if seq.next_element::<serde::de::IgnoredAny>()?.is_none() {
+                return Ok(());
             }
         }
+        seq.next_element_seed(Seek { path: rest }).map(|_| ())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        use serde_path_to_error::Segment;
+        let Some((Segment::Map { key }, rest)) = self.path.split_first() else {
+            return self.here();
+        };
+        while let Some(k) = map.next_key::<String>()? {
+            if k == *key {
+                return map.next_value_seed(Seek { path: rest });
+            }
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+        Ok(())
     }
 }
 

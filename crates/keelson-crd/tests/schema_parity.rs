@@ -26,20 +26,40 @@ struct UpstreamVersion {
 fn upstream_versions() -> Vec<UpstreamVersion> {
     let mut out = Vec::new();
     for path in common::corpus_files() {
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         if !text.contains("CustomResourceDefinition") {
             continue;
         }
         for doc in serde_yaml_ng::Deserializer::from_str(&text) {
-            let Ok(doc) = <Value as serde::Deserialize>::deserialize(doc) else { break };
+            let Ok(doc) = <Value as serde::Deserialize>::deserialize(doc) else {
+                break;
+            };
             if doc.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
                 continue;
             }
-            let Some(spec) = doc.get("spec") else { continue };
-            let group = spec.get("group").and_then(Value::as_str).unwrap_or_default();
-            let kind = spec.pointer("/names/kind").and_then(Value::as_str).unwrap_or_default();
-            for version in spec.get("versions").and_then(Value::as_array).into_iter().flatten() {
-                let name = version.get("name").and_then(Value::as_str).unwrap_or_default();
+            let Some(spec) = doc.get("spec") else {
+                continue;
+            };
+            let group = spec
+                .get("group")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let kind = spec
+                .pointer("/names/kind")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            for version in spec
+                .get("versions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let name = version
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 let schema = version
                     .pointer("/schema/openAPIV3Schema")
                     .or_else(|| spec.pointer("/validation/openAPIV3Schema"));
@@ -88,7 +108,11 @@ fn flag(schema: &Value, name: &str) -> bool {
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 fn properties(schema: &Value) -> Option<&Map<String, Value>> {
@@ -145,7 +169,11 @@ fn up_kind(up: &Value) -> UpKind {
 }
 
 fn describe_up(up: &Value) -> String {
-    let preserve = if flag(up, "x-kubernetes-preserve-unknown-fields") { " (preserve-unknown-fields)" } else { "" };
+    let preserve = if flag(up, "x-kubernetes-preserve-unknown-fields") {
+        " (preserve-unknown-fields)"
+    } else {
+        ""
+    };
     let base = match up_kind(up) {
         UpKind::IntOrString => "int-or-string".to_owned(),
         UpKind::Any => "any".to_owned(),
@@ -165,15 +193,26 @@ fn describe_up(up: &Value) -> String {
 /// `None` for any value.
 fn rust_types(r: &Value) -> Option<BTreeSet<&str>> {
     let Some(obj) = r.as_object() else {
-        return if r == &Value::Bool(false) { Some(BTreeSet::new()) } else { None };
+        return if r == &Value::Bool(false) {
+            Some(BTreeSet::new())
+        } else {
+            None
+        };
     };
     if flag(r, "x-kubernetes-int-or-string") {
         return Some(["integer", "string"].into());
     }
     match obj.get("type") {
         Some(Value::String(t)) => Some([t.as_str()].into()),
-        Some(Value::Array(ts)) => Some(ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect()),
-        _ if obj.contains_key("properties") || obj.contains_key("additionalProperties") => Some(["object"].into()),
+        Some(Value::Array(ts)) => Some(
+            ts.iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect(),
+        ),
+        _ if obj.contains_key("properties") || obj.contains_key("additionalProperties") => {
+            Some(["object"].into())
+        }
         _ if obj.contains_key("items") => Some(["array"].into()),
         _ if obj.contains_key("enum") || obj.contains_key("const") => {
             let values: Vec<&Value> = match (obj.get("enum"), obj.get("const")) {
@@ -211,7 +250,9 @@ fn describe_rust(variants: &[&Value]) -> String {
             if flag(r, "x-kubernetes-int-or-string") {
                 return "int-or-string".to_owned();
             }
-            let Some(types) = rust_types(r) else { return "any".to_owned() };
+            let Some(types) = rust_types(r) else {
+                return "any".to_owned();
+            };
             let mut s = types.into_iter().collect::<Vec<_>>().join("|");
             if let Some(f) = r.get("format").and_then(Value::as_str) {
                 s = format!("{s}({f})");
@@ -237,8 +278,13 @@ impl Walker<'_> {
     fn resolve<'v>(&'v self, node: &'v Value, out: &mut Vec<&'v Value>, depth: usize) {
         assert!(depth < 64, "$ref cycle in the Rust schema");
         if let Some(r) = node.get("$ref").and_then(Value::as_str) {
-            let name = r.strip_prefix("#/$defs/").unwrap_or_else(|| panic!("unexpected $ref {r}"));
-            let target = self.defs.get(name).unwrap_or_else(|| panic!("missing $defs entry {name}"));
+            let name = r
+                .strip_prefix("#/$defs/")
+                .unwrap_or_else(|| panic!("unexpected $ref {r}"));
+            let target = self
+                .defs
+                .get(name)
+                .unwrap_or_else(|| panic!("missing $defs entry {name}"));
             return self.resolve(target, out, depth + 1);
         }
         for key in ["anyOf", "oneOf"] {
@@ -252,7 +298,11 @@ impl Walker<'_> {
                 return;
             }
         }
-        if let Some([single]) = node.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+        if let Some([single]) = node
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
             return self.resolve(single, out, depth + 1);
         }
         out.push(node);
@@ -335,7 +385,10 @@ impl Walker<'_> {
         if let Some(rust) = rust {
             self.resolve(rust, &mut variants, 0);
         }
-        let chosen = variants.iter().copied().find(|r| self.incompatible(up, r).is_none());
+        let chosen = variants
+            .iter()
+            .copied()
+            .find(|r| self.incompatible(up, r).is_none());
         let Some(chosen) = chosen else {
             let why = match (rust, variants.first()) {
                 (None, _) => None,
@@ -348,7 +401,12 @@ impl Walker<'_> {
             };
             let nested = count_nested(up);
             self.parity.fields += nested;
-            self.parity.issues.push(Issue { path: path.to_owned(), upstream: describe_up(up), rust, nested });
+            self.parity.issues.push(Issue {
+                path: path.to_owned(),
+                upstream: describe_up(up),
+                rust,
+                nested,
+            });
             return;
         };
         let chosen = chosen.clone();
@@ -401,8 +459,15 @@ impl Walker<'_> {
 /// `Serialize` writes them, so its schema does not list them.
 fn parity(upstream: &Value, rust: &Value) -> Parity {
     let mut parity = Parity::default();
-    let defs = rust.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
-    let mut walker = Walker { defs, parity: &mut parity };
+    let defs = rust
+        .get("$defs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut walker = Walker {
+        defs,
+        parity: &mut parity,
+    };
     let mut root = Vec::new();
     walker.resolve(rust, &mut root, 0);
     let root = root.first().copied().cloned().unwrap_or(Value::Bool(true));
@@ -428,17 +493,26 @@ fn rust_schemas_cover_every_upstream_field() {
     let mut checked = BTreeSet::new();
     let mut untyped = Vec::new();
     for v in upstream_versions() {
-        let Some(entry) = kinds.get(&(v.api_version.clone(), v.kind.clone())) else { continue };
-        if !properties(&v.schema).is_some_and(|p| !p.is_empty()) {
+        let Some(entry) = kinds.get(&(v.api_version.clone(), v.kind.clone())) else {
+            continue;
+        };
+        if properties(&v.schema).is_none_or(|p| p.is_empty()) {
             untyped.push(format!("{} {} ({})", v.kind, v.api_version, v.file));
             continue;
         }
         let rust = (entry.schema)();
         let parity = parity(&v.schema, &rust);
         checked.insert((v.api_version.clone(), v.kind.clone()));
-        rows.push(Row { kind: v.kind, api_version: v.api_version, file: v.file, parity });
+        rows.push(Row {
+            kind: v.kind,
+            api_version: v.api_version,
+            file: v.file,
+            parity,
+        });
     }
-    rows.sort_by(|a, b| (&a.kind, &a.api_version, &a.file).cmp(&(&b.kind, &b.api_version, &b.file)));
+    rows.sort_by(|a, b| {
+        (&a.kind, &a.api_version, &a.file).cmp(&(&b.kind, &b.api_version, &b.file))
+    });
 
     println!(
         "{:<26} {:<34} {:<96} {:>8} {:>8} {:>7}",
@@ -459,7 +533,13 @@ fn rust_schemas_cover_every_upstream_field() {
             percent(p.covered, p.fields)
         );
     }
-    println!("{:<26} {:<34} {:<96} {total:>8} {covered:>8} {:>6.2}%", "total", "", "", percent(covered, total));
+    println!(
+        "{:<26} {:<34} {:<96} {total:>8} {covered:>8} {:>6.2}%",
+        "total",
+        "",
+        "",
+        percent(covered, total)
+    );
     for u in &untyped {
         println!("skipped (upstream schema untyped): {u}");
     }
@@ -467,7 +547,11 @@ fn rust_schemas_cover_every_upstream_field() {
     let mut failures = Vec::new();
     for row in &rows {
         for i in &row.parity.issues {
-            let nested = if i.nested > 0 { format!(" (+{} nested fields)", i.nested) } else { String::new() };
+            let nested = if i.nested > 0 {
+                format!(" (+{} nested fields)", i.nested)
+            } else {
+                String::new()
+            };
             failures.push(format!(
                 "{} {} [{}]: {}  upstream: {}  rust: {}{nested}",
                 row.kind, row.api_version, row.file, i.path, i.upstream, i.rust
@@ -488,7 +572,11 @@ fn rust_schemas_cover_every_upstream_field() {
 }
 
 fn percent(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 100.0 } else { part as f64 * 100.0 / whole as f64 }
+    if whole == 0 {
+        100.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
 }
 
 // The walker itself, on hand-made schemas: it must be able to fail.
@@ -500,7 +588,11 @@ mod walker {
     use super::*;
 
     fn issues(upstream: &Value, rust: &Value) -> Vec<(String, String)> {
-        parity(upstream, rust).issues.into_iter().map(|i| (i.path, i.rust)).collect()
+        parity(upstream, rust)
+            .issues
+            .into_iter()
+            .map(|i| (i.path, i.rust))
+            .collect()
     }
 
     fn upstream() -> Value {
@@ -577,11 +669,20 @@ mod walker {
     #[test]
     fn a_field_removed_from_the_rust_schema_is_reported() {
         let mut rust = rust();
-        rust["$defs"]["Spec"]["properties"].as_object_mut().unwrap().remove("ratio");
-        rust["$defs"]["Worker"]["properties"].as_object_mut().unwrap().remove("gpu");
+        rust["$defs"]["Spec"]["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ratio");
+        rust["$defs"]["Worker"]["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("gpu");
         assert_eq!(
             issues(&upstream(), &rust),
-            vec![("spec.ratio".into(), "missing".into()), ("spec.workers[].gpu".into(), "missing".into())]
+            vec![
+                ("spec.ratio".into(), "missing".into()),
+                ("spec.workers[].gpu".into(), "missing".into())
+            ]
         );
     }
 
@@ -593,15 +694,22 @@ mod walker {
         props.insert("worker".into(), workers);
         let p = parity(&upstream(), &rust);
         assert_eq!(p.issues.len(), 1);
-        assert_eq!((p.issues[0].path.as_str(), p.issues[0].nested), ("spec.workers", 3));
+        assert_eq!(
+            (p.issues[0].path.as_str(), p.issues[0].nested),
+            ("spec.workers", 3)
+        );
         assert_eq!((p.fields, p.covered), (14, 10));
     }
 
     #[test]
     fn a_field_added_upstream_is_reported() {
         let mut upstream = upstream();
-        upstream["properties"]["status"] = json!({ "type": "object", "properties": { "phase": { "type": "string" } } });
-        assert_eq!(issues(&upstream, &rust()), vec![("status".into(), "missing".into())]);
+        upstream["properties"]["status"] =
+            json!({ "type": "object", "properties": { "phase": { "type": "string" } } });
+        assert_eq!(
+            issues(&upstream, &rust()),
+            vec![("status".into(), "missing".into())]
+        );
     }
 
     #[test]
@@ -614,8 +722,21 @@ mod walker {
         spec["labels"]["additionalProperties"] = json!({ "type": "integer" });
         spec["args"] = json!({ "type": "string" });
         spec["raw"] = json!({ "type": "object", "properties": { "a": { "type": "string" } } });
-        let found: Vec<String> = issues(&upstream(), &rust).into_iter().map(|(p, _)| p).collect();
-        assert_eq!(found, ["spec.args", "spec.labels{}", "spec.port", "spec.ratio", "spec.raw", "spec.replicas"]);
+        let found: Vec<String> = issues(&upstream(), &rust)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "spec.args",
+                "spec.labels{}",
+                "spec.port",
+                "spec.ratio",
+                "spec.raw",
+                "spec.replicas"
+            ]
+        );
     }
 
     #[test]
@@ -624,7 +745,10 @@ mod walker {
         upstream["properties"]["spec"]["properties"]["replicas"]["format"] = json!("int64");
         assert_eq!(
             issues(&upstream, &rust()),
-            vec![("spec.replicas".into(), "integer(int32) (int64 narrowed to int32)".into())]
+            vec![(
+                "spec.replicas".into(),
+                "integer(int32) (int64 narrowed to int32)".into()
+            )]
         );
     }
 
@@ -660,7 +784,13 @@ mod walker {
         } } });
         assert_eq!(parity(&upstream, &with_extra).covered, 2);
         let mut without = with_extra;
-        without["properties"]["status"].as_object_mut().unwrap().remove("additionalProperties");
-        assert_eq!(issues(&upstream, &without)[0].1, "struct (struct drops unknown fields)");
+        without["properties"]["status"]
+            .as_object_mut()
+            .unwrap()
+            .remove("additionalProperties");
+        assert_eq!(
+            issues(&upstream, &without)[0].1,
+            "struct (struct drops unknown fields)"
+        );
     }
 }

@@ -602,7 +602,7 @@ pub struct Condition {
     #[serde(default)]
     pub status: String,
     /// `type`.
-    #[serde(default)]
+    #[serde(rename = "type", default)]
     pub type_: String,
 }
 

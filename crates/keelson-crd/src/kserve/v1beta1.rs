@@ -442,7 +442,7 @@ pub struct Metric {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<Resource>,
     /// `type`.
-    #[serde(default)]
+    #[serde(rename = "type", default)]
     pub type_: InferenceServiceType,
 }
 
@@ -532,7 +532,7 @@ pub struct Target {
     )]
     pub average_value: Option<Quantity>,
     /// `type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<Type>,
     /// `value`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1872,7 +1872,7 @@ pub struct Art {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// `type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `volumeDevices`.
     #[serde(
@@ -3226,7 +3226,7 @@ pub struct Condition {
     #[serde(default)]
     pub status: String,
     /// `type`.
-    #[serde(default)]
+    #[serde(rename = "type", default)]
     pub type_: String,
 }
 

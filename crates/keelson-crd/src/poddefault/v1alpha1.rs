@@ -993,7 +993,7 @@ pub struct HostPath {
     /// type for HostPath Volume
     /// Defaults to ""
     /// More info: https://kubernetes.io/docs/concepts/storage/volumes#hostpath
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 

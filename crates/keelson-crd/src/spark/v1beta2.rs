@@ -220,7 +220,7 @@ pub struct SparkApplicationSpec {
     )]
     pub time_to_live_seconds: Option<i64>,
     /// Type tells the type of the Spark application.
-    #[serde(default)]
+    #[serde(rename = "type", default)]
     pub type_: SparkApplicationType,
     /// Volumes is the list of Kubernetes volumes that can be mounted by the driver and/or executors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1006,7 +1006,7 @@ pub struct RestartPolicy {
     )]
     pub on_submission_failure_retry_interval: Option<i64>,
     /// Type specifies the RestartPolicyType.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<Type>,
 }
 

@@ -1056,7 +1056,7 @@ pub struct LogUniform {
     #[serde(default)]
     pub min: String,
     /// type specifies the underlying data type. Defaults to "Float".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<Type>,
 }
 
@@ -1080,7 +1080,7 @@ pub struct Uniform {
     #[serde(default)]
     pub min: String,
     /// type specifies the underlying data type. Defaults to "Float".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<Type>,
 }
 

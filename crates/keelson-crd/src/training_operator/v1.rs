@@ -330,7 +330,7 @@ pub struct Condition {
     #[serde(default)]
     pub status: String,
     /// Type of job condition.
-    #[serde(default)]
+    #[serde(rename = "type", default)]
     pub type_: String,
 }
 
