@@ -336,11 +336,9 @@ impl<'a> FileGen<'a> {
             .is_some_and(|p| !p.is_empty());
         match kind_of(schema) {
             Some("object") | None if has_props => {
-                if !preserve {
-                    if let Some(core) = self.catalog.find(schema, field) {
-                        self.uses.insert(core.rust.split("::").next().unwrap_or(""));
-                        return Ty::Core(core.rust);
-                    }
+                if !preserve && let Some(core) = self.catalog.find(schema, field) {
+                    self.uses.insert(core.rust.split("::").next().unwrap_or(""));
+                    return Ty::Core(core.rust);
                 }
                 Ty::Named(self.structure(schema, hint, parent, preserve))
             }

@@ -97,10 +97,11 @@ pub fn singular(name: &str) -> String {
     if name.ends_with("ss") || name.ends_with("us") || name.ends_with("is") {
         return name.to_owned();
     }
-    if let Some(stem) = name.strip_suffix('s') {
-        if !stem.is_empty() && !stem.ends_with(|c: char| c.is_ascii_uppercase()) {
-            return stem.to_owned();
-        }
+    if let Some(stem) = name.strip_suffix('s')
+        && !stem.is_empty()
+        && !stem.ends_with(|c: char| c.is_ascii_uppercase())
+    {
+        return stem.to_owned();
     }
     name.to_owned()
 }
