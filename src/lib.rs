@@ -30,7 +30,7 @@
 //! spec: { clusterQueue: gpu-cluster-queue, priority: high }
 //! "#).unwrap();
 //! let AnyResource::LocalQueue(queue) = &docs[0].resource else { unreachable!() };
-//! assert_eq!(queue.spec.as_ref().unwrap().cluster_queue, "gpu-cluster-queue");
+//! assert_eq!(queue.spec.as_ref().unwrap().cluster_queue.as_deref(), Some("gpu-cluster-queue"));
 //! let problems = crd::validate::validate(&docs[0]);
 //! assert_eq!(problems[0].path, "spec.priority");
 //! # }
