@@ -123,3 +123,24 @@ pub fn view_meta_condition(
         last_update_time: None,
     }
 }
+
+/// Implements [`HasConditions`] for kinds whose `status.conditions` is a list of
+/// `metav1.Condition`, with the given success condition types.
+macro_rules! meta_conditions {
+    ($($ty:ty => $succeeded:expr),* $(,)?) => {$(
+        impl $crate::conditions::HasConditions for $ty {
+            const SUCCEEDED: &'static [&'static str] = $succeeded;
+
+            fn conditions(&self) -> Vec<$crate::conditions::ConditionView<'_>> {
+                self.status
+                    .iter()
+                    .flat_map(|s| s.conditions.iter().flatten())
+                    .map($crate::conditions::view_meta_condition)
+                    .collect()
+            }
+        }
+    )*};
+}
+
+#[allow(unused_imports)]
+pub(crate) use meta_conditions;

@@ -82,6 +82,15 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// A number that compares equal by value was only normalized; anything else changed.
+fn number_kind(same: bool) -> DifferenceKind {
+    if same {
+        DifferenceKind::NumberNormalized
+    } else {
+        DifferenceKind::Changed
+    }
+}
+
 fn walk(
     input: &Value,
     output: &Value,
@@ -127,14 +136,7 @@ fn walk(
         (Value::Number(a), Value::Number(b)) => {
             if a != b {
                 let same = a.as_f64().zip(b.as_f64()).is_some_and(|(x, y)| x == y);
-                push(
-                    path,
-                    if same {
-                        DifferenceKind::NumberNormalized
-                    } else {
-                        DifferenceKind::Changed
-                    },
-                );
+                push(path, number_kind(same));
             }
         }
         (Value::Number(a), Value::String(b)) => {
@@ -142,14 +144,7 @@ fn walk(
                 || a.as_f64()
                     .zip(b.parse::<f64>().ok())
                     .is_some_and(|(x, y)| x == y);
-            push(
-                path,
-                if same {
-                    DifferenceKind::NumberNormalized
-                } else {
-                    DifferenceKind::Changed
-                },
-            );
+            push(path, number_kind(same));
         }
         (a, b) if a == b => {}
         _ => push(path, DifferenceKind::Changed),

@@ -5,18 +5,8 @@
 
 pub mod v1alpha2;
 
-use crate::conditions::{ConditionView, HasConditions, view_meta_condition};
-
-impl HasConditions for v1alpha2::JobSet {
-    const SUCCEEDED: &'static [&'static str] = &["Completed"];
-
-    fn conditions(&self) -> Vec<ConditionView<'_>> {
-        self.status
-            .iter()
-            .flat_map(|s| s.conditions.iter().flatten())
-            .map(view_meta_condition)
-            .collect()
-    }
+crate::conditions::meta_conditions! {
+    v1alpha2::JobSet => &["Completed"],
 }
 
 impl v1alpha2::JobSet {

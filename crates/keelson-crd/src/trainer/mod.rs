@@ -9,28 +9,7 @@ pub mod v1alpha1;
 
 pub use runtime::{EffectiveTrainer, ResolvedRuntime, RuntimeKind};
 
-use crate::conditions::{ConditionView, HasConditions, view_meta_condition};
-
-impl HasConditions for v1alpha1::TrainJob {
-    const SUCCEEDED: &'static [&'static str] = &["Complete"];
-
-    fn conditions(&self) -> Vec<ConditionView<'_>> {
-        self.status
-            .iter()
-            .flat_map(|s| s.conditions.iter().flatten())
-            .map(view_meta_condition)
-            .collect()
-    }
-}
-
-impl HasConditions for v1alpha1::OptimizationJob {
-    const SUCCEEDED: &'static [&'static str] = &["Complete", "Succeeded"];
-
-    fn conditions(&self) -> Vec<ConditionView<'_>> {
-        self.status
-            .iter()
-            .flat_map(|s| s.conditions.iter().flatten())
-            .map(view_meta_condition)
-            .collect()
-    }
+crate::conditions::meta_conditions! {
+    v1alpha1::TrainJob => &["Complete"],
+    v1alpha1::OptimizationJob => &["Complete", "Succeeded"],
 }
