@@ -7,6 +7,7 @@
 //! | feature | crate | what it is |
 //! |---|---|---|
 //! | `crd` (default) | [`keelson-crd`](crd) | typed Kubeflow custom resources and a lossless manifest loader |
+//! | `drift` (default) | [`keelson-drift`](drift) | drift statistics over Arrow arrays and Parquet files, with scipy's numbers |
 //!
 //! It holds no logic of its own. Vendors who want one component depend on that
 //! crate directly; the components do not depend on each other.
@@ -44,11 +45,35 @@
 //! search space, a TrainJob's effective runtime). `cargo run --example print_crds`
 //! prints the CRDs.
 //!
+//! ## Checking data for drift
+//!
+//! [`drift::report::drift_report`] runs Evidently's default test on every column
+//! of two Arrow record batches ([`drift::report::drift_report_parquet`] reads
+//! Parquet files column by column); each statistic is also a plain function.
+//!
+//! ```
+//! # #[cfg(feature = "drift")] {
+//! use keelson::drift::{SortedSample, ks::{KsMethod, ks_2samp}};
+//!
+//! let reference = SortedSample::new(&[0.1, 0.4, 0.35, 0.8, 0.55], "reference").unwrap();
+//! let current = SortedSample::new(&[1.1, 1.4, 0.9, 1.8], "current").unwrap();
+//! let ks = ks_2samp(&reference, &current, KsMethod::Auto).unwrap();
+//! assert_eq!(ks.statistic, 1.0);
+//! assert!(ks.pvalue.unwrap() < 0.05);
+//! # }
+//! ```
+//!
 //! ## Examples
 //!
 //! - `cargo run --release --example quickstart [DIR]`: validate every manifest under
 //!   a directory and print a table.
 //! - `cargo run --example print_crds`: every CRD as YAML.
+//! - `cargo run --release --example drift_conformance -- CASES.json`: keelson-drift
+//!   on a drift reference-case file, one JSON record per (case, method).
+//! - `cargo run --release --example drift_bench`: keelson-drift's timings on the
+//!   drift anchors' workloads.
 
 #[cfg(feature = "crd")]
 pub use keelson_crd as crd;
+#[cfg(feature = "drift")]
+pub use keelson_drift as drift;

@@ -1,0 +1,299 @@
+//! Time keelson-drift on the drift anchors' workloads and print the same table
+//! as `../shared/anchors/drift/RESULTS.md`, single-threaded.
+//!
+//! ```text
+//! cargo run --release --example drift_bench [-- --sizes 1e5,1e6,1e7 --reps 3 --report-rows 1e6 --report-cols 10]
+//! ```
+//!
+//! Data as the anchors: reference ~ N(0, 1), current ~ N(0.05, 1), n rows
+//! each (a seeded ChaCha8 generator, not numpy's); the categorical column has
+//! 20 categories, uniform in the reference and with p_k ∝ 1 + 0.05·k/19 in the
+//! current. Each time is the median of `reps` runs and includes sorting and
+//! binning, as scipy's does. `--report-rows`/`--report-cols` also time the
+//! whole per-column report (Evidently's default methods) on a table of that
+//! shape, with one thread and with every core.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use keelson_drift::categorical::{CategoryCounts, chi2_contingency};
+use keelson_drift::column::CategoricalColumn;
+use keelson_drift::cvm::{CvmMethod, cramervonmises_2samp};
+use keelson_drift::distance::{energy_distance, wasserstein_distance};
+use keelson_drift::divergence;
+use keelson_drift::histogram::{Binning, histogram};
+use keelson_drift::ks::{KsMethod, ks_2samp};
+use keelson_drift::report::{ReportConfig, drift_report};
+use keelson_drift::{SortedSample, anderson::anderson_ksamp};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+fn normal(n: usize, shift: f64, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .map(|x: f64| x + shift)
+        .collect()
+}
+
+fn categories(n: usize, weights: &[f64], seed: u64) -> Vec<i64> {
+    let total: f64 = weights.iter().sum();
+    let mut cdf = Vec::with_capacity(weights.len());
+    let mut acc = 0.0;
+    for w in weights {
+        acc += w / total;
+        cdf.push(acc);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let u: f64 = rng.random();
+            cdf.iter().position(|&c| u < c).unwrap_or(weights.len() - 1) as i64
+        })
+        .collect()
+}
+
+fn median_time(reps: usize, mut f: impl FnMut() -> f64) -> (Duration, f64) {
+    let mut times = Vec::with_capacity(reps);
+    let mut out = 0.0;
+    for _ in 0..reps {
+        let t = Instant::now();
+        out = std::hint::black_box(f());
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (times[times.len() / 2], out)
+}
+
+fn fmt(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1.0 {
+        format!("{s:.2} s")
+    } else {
+        format!("{:.2} ms", s * 1e3)
+    }
+}
+
+fn sorted(v: &[f64]) -> SortedSample {
+    SortedSample::new(v, "bench").unwrap()
+}
+
+type Bench = (
+    &'static str,
+    fn(&[f64], &[f64], &[i64], &[i64]) -> f64,
+    fn(usize) -> bool,
+);
+
+fn hist(r: &[f64], c: &[f64], binning: Binning, metric: fn(&[f64], &[f64]) -> f64) -> f64 {
+    let h = histogram(&sorted(r), &sorted(c), &binning).unwrap();
+    metric(&h.reference_proportions(), &h.current_proportions())
+}
+
+fn benches() -> Vec<Bench> {
+    let all = |_: usize| true;
+    vec![
+        (
+            "ks_2samp(asymp)",
+            |r, c, _, _| {
+                ks_2samp(&sorted(r), &sorted(c), KsMethod::Asymptotic)
+                    .unwrap()
+                    .statistic
+            },
+            all,
+        ),
+        (
+            "anderson_ksamp",
+            |r, c, _, _| anderson_ksamp(&[&sorted(r), &sorted(c)]).unwrap().statistic,
+            |n| n <= 1_000_000,
+        ),
+        (
+            "cramervonmises_2samp(auto)",
+            |r, c, _, _| {
+                cramervonmises_2samp(&sorted(r), &sorted(c), CvmMethod::Auto)
+                    .unwrap()
+                    .statistic
+            },
+            |n| n <= 1_000_000,
+        ),
+        (
+            "wasserstein_distance",
+            |r, c, _, _| wasserstein_distance(&sorted(r), &sorted(c)).unwrap(),
+            all,
+        ),
+        (
+            "energy_distance",
+            |r, c, _, _| energy_distance(&sorted(r), &sorted(c)).unwrap(),
+            all,
+        ),
+        (
+            "jensenshannon_hist10(base2)",
+            |r, c, _, _| {
+                hist(r, c, Binning::EqualWidth { bins: 10 }, |p, q| {
+                    divergence::jensen_shannon(p, q, Some(2.0)).unwrap()
+                })
+            },
+            all,
+        ),
+        (
+            "jensenshannon_hist100(base2)",
+            |r, c, _, _| {
+                hist(r, c, Binning::EqualWidth { bins: 100 }, |p, q| {
+                    divergence::jensen_shannon(p, q, Some(2.0)).unwrap()
+                })
+            },
+            all,
+        ),
+        (
+            "hellinger_hist10",
+            |r, c, _, _| {
+                hist(r, c, Binning::EqualWidth { bins: 10 }, |p, q| {
+                    divergence::hellinger(p, q).unwrap()
+                })
+            },
+            all,
+        ),
+        (
+            "hellinger_hist100",
+            |r, c, _, _| {
+                hist(r, c, Binning::EqualWidth { bins: 100 }, |p, q| {
+                    divergence::hellinger(p, q).unwrap()
+                })
+            },
+            all,
+        ),
+        (
+            "psi_quantile10(eps=1e-4)",
+            |r, c, _, _| {
+                hist(r, c, Binning::ReferenceQuantiles { bins: 10 }, |p, q| {
+                    divergence::psi(p, q, 1e-4).unwrap()
+                })
+            },
+            all,
+        ),
+        (
+            "chi2_contingency(20cat, from raw)",
+            |_, _, rc, cc| {
+                let r =
+                    CategoricalColumn::from_array("ref", &Int64Array::from(rc.to_vec())).unwrap();
+                let c =
+                    CategoricalColumn::from_array("cur", &Int64Array::from(cc.to_vec())).unwrap();
+                chi2_contingency(
+                    &CategoryCounts::from_counts(r.categories, c.categories),
+                    false,
+                )
+                .unwrap()
+                .statistic
+            },
+            all,
+        ),
+        (
+            "sort(ref) baseline",
+            |r, _, _, _| sorted(r).values()[0],
+            all,
+        ),
+    ]
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn parse_n(s: &str) -> usize {
+    s.parse::<f64>()
+        .map(|x| x as usize)
+        .unwrap_or_else(|_| panic!("not a size: {s}"))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let sizes: Vec<usize> = arg(&args, "--sizes")
+        .unwrap_or_else(|| "1e5,1e6,1e7".into())
+        .split(',')
+        .map(parse_n)
+        .collect();
+    let reps = arg(&args, "--reps").map(|s| parse_n(&s)).unwrap_or(3);
+    println!(
+        "keelson-drift {} — median of {reps} runs, wall clock, one thread",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!();
+    let header: Vec<String> = sizes
+        .iter()
+        .map(|n| format!("n={:.0e}", *n as f64))
+        .collect();
+    println!("| method | {} |", header.join(" | "));
+    println!("|---|{}", "---|".repeat(sizes.len()));
+
+    let data: Vec<_> = sizes
+        .iter()
+        .map(|&n| {
+            let weights_cur: Vec<f64> = (0..20).map(|k| 1.0 + 0.05 * k as f64 / 19.0).collect();
+            (
+                normal(n, 0.0, 20240601),
+                normal(n, 0.05, 20240602),
+                categories(n, &[1.0; 20], 20240603),
+                categories(n, &weights_cur, 20240604),
+            )
+        })
+        .collect();
+    let exact = (normal(10_000, 0.0, 7), normal(10_000, 0.05, 8));
+    let (t, _) = median_time(reps, || {
+        ks_2samp(&sorted(&exact.0), &sorted(&exact.1), KsMethod::Exact)
+            .unwrap()
+            .pvalue
+            .unwrap_or(0.0)
+    });
+    println!("| ks_2samp(exact) n=1e4 | {} |", fmt(t));
+    for (name, f, applies) in benches() {
+        let cells: Vec<String> = sizes
+            .iter()
+            .zip(&data)
+            .map(|(&n, (r, c, rc, cc))| {
+                if applies(n) {
+                    fmt(median_time(reps, || f(r, c, rc, cc)).0)
+                } else {
+                    "—".into()
+                }
+            })
+            .collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+
+    if let Some(rows) = arg(&args, "--report-rows").map(|s| parse_n(&s)) {
+        let cols = arg(&args, "--report-cols")
+            .map(|s| parse_n(&s))
+            .unwrap_or(10);
+        let batch = |shift: f64, seed: u64| {
+            let fields: Vec<Field> = (0..cols)
+                .map(|i| Field::new(format!("f{i}"), DataType::Float64, false))
+                .collect();
+            let arrays: Vec<ArrayRef> = (0..cols)
+                .map(|i| {
+                    Arc::new(Float64Array::from(normal(rows, shift, seed + i as u64))) as ArrayRef
+                })
+                .collect();
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap()
+        };
+        let (reference, current) = (batch(0.0, 11), batch(0.05, 1011));
+        println!();
+        let all = std::thread::available_parallelism().unwrap_or(std::num::NonZeroUsize::MIN);
+        for threads in [std::num::NonZeroUsize::MIN, all] {
+            let config = ReportConfig::default().with_threads(threads);
+            let (t, _) = median_time(reps, || {
+                let report = drift_report(&reference, &current, &config).unwrap();
+                report.columns.len() as f64
+            });
+            println!(
+                "drift_report {rows} x {cols} float64, default methods, {threads} thread(s): {}",
+                fmt(t)
+            );
+        }
+    }
+}
