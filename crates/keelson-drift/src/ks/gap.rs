@@ -103,9 +103,17 @@ impl Best {
     /// values, `value` being the last value taken.
     fn visit(&mut self, ctx: &Ctx<'_>, i: usize, j: usize, num: i64, value: f64) {
         // num = 0 means i/n1 = j/n2 exactly, so both round alike.
-        let diff = if num == 0 { 0.0 } else { i as f64 / ctx.f1 - j as f64 / ctx.f2 };
+        let diff = if num == 0 {
+            0.0
+        } else {
+            i as f64 / ctx.f1 - j as f64 / ctx.f2
+        };
         let in_reference = i > 0 && ctx.a.get(i - 1) == Some(&value);
-        let candidate = Candidate { diff, value, in_reference };
+        let candidate = Candidate {
+            diff,
+            value,
+            in_reference,
+        };
         if num >= self.hi {
             if self.max.is_none_or(|best| candidate.beats(&best, 1.0)) {
                 self.max = Some(candidate);
@@ -153,7 +161,13 @@ struct Cursor {
 impl Cursor {
     fn new(piece: Piece, ctx: &Ctx<'_>) -> Self {
         let ((i, j), end) = piece;
-        Cursor { i, j, num: i as i64 * ctx.n2 - j as i64 * ctx.n1, cur: f64::NAN, end }
+        Cursor {
+            i,
+            j,
+            num: i as i64 * ctx.n2 - j as i64 * ctx.n1,
+            cur: f64::NAN,
+            end,
+        }
     }
 
     /// Steps that can be taken before either sample's part runs out.
@@ -198,10 +212,20 @@ pub(super) fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
         let all = pieces::split(a, b, threads * LANES);
         let groups: Vec<&[Piece]> = all.chunks(LANES).collect();
         let results = pieces::map_groups(&groups, |group| scan_group(&ctx, group));
-        results.iter().flatten().fold(Best::NEW, |acc, piece| acc.then(piece))
+        results
+            .iter()
+            .flatten()
+            .fold(Best::NEW, |acc, piece| acc.then(piece))
     };
-    let fallback = Candidate { diff: 0.0, value: a.first().copied().unwrap_or(0.0), in_reference: true };
-    Extremes { max: best.max.unwrap_or(fallback), min: best.min.unwrap_or(fallback) }
+    let fallback = Candidate {
+        diff: 0.0,
+        value: a.first().copied().unwrap_or(0.0),
+        in_reference: true,
+    };
+    Extremes {
+        max: best.max.unwrap_or(fallback),
+        min: best.min.unwrap_or(fallback),
+    }
 }
 
 /// Results of a group of consecutive pieces, in order.
@@ -217,7 +241,12 @@ fn scan_lanes<const L: usize>(ctx: &Ctx<'_>, pieces: [Piece; L]) -> [Best; L] {
     let mut cursors = pieces.map(|p| Cursor::new(p, ctx));
     let mut bests = [Best::NEW; L];
     loop {
-        let steps = cursors.iter().map(Cursor::safe_steps).min().unwrap_or(0).min(BLOCK);
+        let steps = cursors
+            .iter()
+            .map(Cursor::safe_steps)
+            .min()
+            .unwrap_or(0)
+            .min(BLOCK);
         if steps == 0 {
             break;
         }
@@ -241,7 +270,12 @@ fn scan_lanes<const L: usize>(ctx: &Ctx<'_>, pieces: [Piece; L]) -> [Best; L] {
 
 /// `steps` branch-free steps of every cursor, then a replay of the cursors
 /// whose block could improve their piece's extremes.
-fn run_block<const L: usize>(ctx: &Ctx<'_>, cursors: &mut [Cursor; L], bests: &mut [Best; L], steps: usize) {
+fn run_block<const L: usize>(
+    ctx: &Ctx<'_>,
+    cursors: &mut [Cursor; L],
+    bests: &mut [Best; L],
+    steps: usize,
+) {
     let start = *cursors;
     let mut bmax = [i64::MIN; L];
     let mut bmin = [i64::MAX; L];
@@ -266,7 +300,8 @@ fn run_block<const L: usize>(ctx: &Ctx<'_>, cursors: &mut [Cursor; L], bests: &m
             let (i, j, cur) = (c.i, c.j, c.cur);
             let (valid, num) = c.step(ctx);
             if valid
-                && ((num >= tmax && best.wants_max(num, slack)) || (num <= tmin && best.wants_min(num, slack)))
+                && ((num >= tmax && best.wants_max(num, slack))
+                    || (num <= tmin && best.wants_min(num, slack)))
             {
                 best.visit(ctx, i, j, num, cur);
             }

@@ -21,7 +21,11 @@ pub(crate) fn thread_count(total: usize) -> usize {
     if total < PARALLEL_MIN {
         return 1;
     }
-    thread::available_parallelism().map_or(1, |p| p.get()).min(MAX_THREADS).min(total / THREAD_MIN).max(1)
+    thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(MAX_THREADS)
+        .min(total / THREAD_MIN)
+        .max(1)
 }
 
 /// Up to `count` consecutive pieces of roughly equal merged size, each
@@ -43,13 +47,23 @@ pub(crate) fn split(a: &[f64], b: &[f64], count: usize) -> Vec<Piece> {
             }
         }
         let (i, j) = (lo, r - lo);
-        let last = match (i.checked_sub(1).map(|k| a[k]), j.checked_sub(1).map(|k| b[k])) {
+        let last = match (
+            i.checked_sub(1).map(|k| a[k]),
+            j.checked_sub(1).map(|k| b[k]),
+        ) {
             (Some(x), Some(y)) => x.max(y),
             (Some(x), None) | (None, Some(x)) => x,
             (None, None) => continue,
         };
-        let bound = (a.partition_point(|&x| x <= last), b.partition_point(|&y| y <= last));
-        if bounds.last().is_some_and(|&(pi, pj)| bound.0 + bound.1 > pi + pj) && bound != (n1, n2) {
+        let bound = (
+            a.partition_point(|&x| x <= last),
+            b.partition_point(|&y| y <= last),
+        );
+        if bounds
+            .last()
+            .is_some_and(|&(pi, pj)| bound.0 + bound.1 > pi + pj)
+            && bound != (n1, n2)
+        {
             bounds.push(bound);
         }
     }
