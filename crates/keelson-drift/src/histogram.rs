@@ -647,6 +647,7 @@ fn nan_first(reference: &[f64], current: &[f64], error: Error) -> Error {
 ///
 /// # Errors
 /// [`Error::NaN`] naming `what`.
+#[allow(clippy::eq_op)] // `x - x` is the NaN-and-infinity probe described below
 fn extremes(values: &[f64], what: &str) -> Result<Option<(f64, f64)>> {
     const LANES: usize = 4;
     let mut lo = [f64::INFINITY; LANES];
