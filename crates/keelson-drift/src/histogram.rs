@@ -378,13 +378,14 @@ pub(crate) fn doane_edges(sorted: &[f64]) -> Result<Vec<f64>> {
     let hi = sorted.last().copied().unwrap_or(f64::NAN);
     let n = sorted.len();
     let at = |i: usize| sorted.get(i).copied().unwrap_or(f64::NAN);
-    let moments = doane_moments(n, &at);
-    let skew = moments.map(|(mean, sigma)| doane_skew(n, mean, sigma, &at));
+    let skew = doane_moments(n, &at)
+        .filter(|&(_, sigma)| sigma > 0.0)
+        .map(|(mean, sigma)| doane_skew(n, mean, sigma, &at));
     estimator_edges(lo, hi, doane_width(lo, hi, n, skew))
 }
 
 /// Mean and standard deviation summed over `at(0..n)` in that order; `None`
-/// when numpy's rule uses no skewness (n ≤ 2 or zero deviation).
+/// for n ≤ 2, where numpy's rule uses no skewness.
 fn doane_moments(n: usize, at: &impl Fn(usize) -> f64) -> Option<(f64, f64)> {
     if n <= 2 {
         return None;
@@ -396,7 +397,7 @@ fn doane_moments(n: usize, at: &impl Fn(usize) -> f64) -> Option<(f64, f64)> {
         d * d
     }) / nf)
         .sqrt();
-    (sigma > 0.0).then_some((mean, sigma))
+    Some((mean, sigma))
 }
 
 fn doane_skew(n: usize, mean: f64, sigma: f64, at: &impl Fn(usize) -> f64) -> f64 {
@@ -422,8 +423,7 @@ fn doane_width(lo: f64, hi: f64, n: usize, skew: Option<f64>) -> f64 {
 /// The sorted path sums in sorted order; summing in the given order moves the
 /// skewness by at most a rounding bound, and the edges depend on the skewness
 /// only through the bin count. When the bin count is the same at both ends of
-/// that bound, it is the sorted path's count; otherwise (or for nearly
-/// constant data, where the bound is unreliable) sort.
+/// that bound, it is the sorted path's count; otherwise sort.
 fn doane_edges_unsorted(values: &[f64], lo: f64, hi: f64) -> Result<Vec<f64>> {
     let n = values.len();
     let at = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
@@ -431,26 +431,31 @@ fn doane_edges_unsorted(values: &[f64], lo: f64, hi: f64) -> Result<Vec<f64>> {
         let sorted = SortedSample::new(values, "reference")?;
         doane_edges(sorted.values())
     };
-    if n <= 2 {
+    let Ok((first, last)) = outer_edges(lo, hi) else {
+        // The sorted path fails on this range whatever the width.
+        return estimator_edges(lo, hi, 0.0);
+    };
+    if lo == hi {
+        // Zero range: the width is zero whatever the skewness.
         return estimator_edges(lo, hi, 0.0);
     }
     let Some((mean, sigma)) = doane_moments(n, &at) else {
-        return sorted_fallback();
+        return estimator_edges(lo, hi, 0.0);
     };
     let magnitude = lo.abs().max(hi.abs());
-    if !(sigma.is_finite() && sigma >= 1e-6 * magnitude) {
+    let gamma = ((n as f64).log2() + 1.0) * f64::EPSILON;
+    // The bound below is first order in the mean's error over sigma.
+    // Zero or tiny deviations (squares underflowing) are order-sensitive.
+    if !(sigma.is_finite() && sigma > 0.0 && gamma * magnitude / sigma < 1e-4) {
         return sorted_fallback();
     }
     let g1 = doane_skew(n, mean, sigma, &at).abs();
     // Pairwise sums err by at most (log2 n + 1) eps times the sum of |terms|;
     // through the mean, the deviation and the cubes that bounds the skewness
-    // error by about that factor times (|mean| + |g1| + max |z|); 8x slack.
-    let gamma = ((n as f64).log2() + 1.0) * f64::EPSILON;
+    // error by about that factor times (|mean| / sigma + |g1| + max |z|),
+    // taken 8 times over.
     let max_z = (hi - mean).abs().max((lo - mean).abs()) / sigma;
     let slack = 8.0 * gamma * (magnitude / sigma + g1 + max_z);
-    let Ok((first, last)) = outer_edges(lo, hi) else {
-        return sorted_fallback();
-    };
     let bins = |g: f64| estimator_bins(first, last, doane_width(lo, hi, n, Some(g))).ok();
     match (bins((g1 - slack).max(0.0)), bins(g1 + slack)) {
         (Some(a), Some(b)) if a == b && g1.is_finite() => linspace_edges(first, last, a),
@@ -647,12 +652,11 @@ fn nan_first(reference: &[f64], current: &[f64], error: Error) -> Error {
 ///
 /// # Errors
 /// [`Error::NaN`] naming `what`.
-#[allow(clippy::eq_op)] // `x - x` is the NaN-and-infinity probe described below
 fn extremes(values: &[f64], what: &str) -> Result<Option<(f64, f64)>> {
     const LANES: usize = 4;
     let mut lo = [f64::INFINITY; LANES];
     let mut hi = [f64::NEG_INFINITY; LANES];
-    // `x - x` is NaN exactly for NaN and infinite `x`, and NaN sticks: a
+    // `x * 0.0` is NaN exactly for NaN and infinite `x`, and NaN sticks: a
     // vectorisable probe; infinities alone cost a needless scan.
     let mut nan = [0.0f64; LANES];
     let chunks = values.chunks_exact(LANES);
@@ -660,7 +664,7 @@ fn extremes(values: &[f64], what: &str) -> Result<Option<(f64, f64)>> {
     let see = |x: f64, l: &mut f64, h: &mut f64, n: &mut f64| {
         *l = if x < *l { x } else { *l };
         *h = if x > *h { x } else { *h };
-        *n += x - x;
+        *n += x * 0.0;
     };
     for chunk in chunks {
         for (((&x, l), h), n) in chunk.iter().zip(&mut lo).zip(&mut hi).zip(&mut nan) {

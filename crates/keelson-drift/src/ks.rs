@@ -2,15 +2,16 @@
 //! `scipy.stats.ks_2samp` (statistic, location, sign and p-value).
 //!
 //! The statistic is the largest gap between the two empirical CDFs,
-//! found in one merge-like pass over the sorted samples (O(n + m), see
-//! [`gap`]), evaluated as scipy does, `i/n - j/m` in floating point, with
-//! scipy's tie-breaking for its location.
+//! found in one merge-like pass over the sorted samples (O(n + m), on
+//! several threads for samples of millions of values), evaluated as scipy
+//! does, `i/n - j/m` in floating point, with scipy's tie-breaking for its
+//! location.
 //!
 //! The p-value follows scipy's choice: the exact lattice-path distribution
 //! when both samples have at most 10 000 values (`Auto`), otherwise the
 //! asymptotic one — for the two-sided test the finite-`n` Kolmogorov
 //! distribution at `n = round(n1 n2 / (n1 + n2))`
-//! ([`kstwo_sf`](crate::special::kstwo_sf)), for one-sided tests scipy's
+//! ([`kstwo_sf`]), for one-sided tests scipy's
 //! corrected exponential. As in scipy, an exact computation that fails
 //! (overflow) falls back to the asymptotic value, and in exact mode the
 //! reported statistic is the lattice value `h / lcm(n1, n2)`.
@@ -200,4 +201,123 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
         (a, b) = (b, a % b);
     }
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(values: &[f64]) -> SortedSample {
+        SortedSample::new(values, "s").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn exact_path_counts_match_scipy() {
+        // scipy.stats._stats_py._compute_prob_outside_square(n, h),
+        // scipy.stats._stats_pythran._compute_outer_prob_inside_method(m, n, g, h),
+        // _count_paths_outside_method(30, 17, 1, 200) / special.binom(47, 17)
+        assert_eq!(exact::prob_outside_square(50, 12), 0.11238524845512393);
+        assert_eq!(exact::prob_outside_square(1, 1), 1.0);
+        assert_eq!(
+            exact::outer_prob_inside(30, 17, 1, 200),
+            Some(0.04852066690403172)
+        );
+        assert_eq!(
+            exact::outer_prob_inside(400, 300, 100, 60),
+            Some(0.7679295633969827)
+        );
+        let p = exact::one_sided_unequal(30, 17, 1, 200).unwrap_or(f64::NAN);
+        assert!((p - 0.024260413730504506).abs() < 1e-15);
+    }
+
+    #[test]
+    fn location_sign_and_ties_follow_scipy() {
+        // r = stats.ks_2samp([1, 2, 2, 3, 5], [0, 2, 2, 4, 4.5, 6], alternative=a, method=m)
+        // -> (statistic, pvalue, statistic_location, statistic_sign)
+        let (x, y) = (
+            sample(&[1.0, 2.0, 2.0, 3.0, 5.0]),
+            sample(&[0.0, 2.0, 2.0, 4.0, 4.5, 6.0]),
+        );
+        let cases = [
+            (
+                Alternative::TwoSided,
+                KsMethod::Exact,
+                0.3,
+                0.8961038961038962,
+                3.0,
+                1,
+            ),
+            (
+                Alternative::TwoSided,
+                KsMethod::Asymptotic,
+                0.30000000000000004,
+                0.8862222222222221,
+                3.0,
+                1,
+            ),
+            (
+                Alternative::Less,
+                KsMethod::Exact,
+                0.16666666666666666,
+                0.8051948051948052,
+                0.0,
+                -1,
+            ),
+            (
+                Alternative::Less,
+                KsMethod::Asymptotic,
+                0.16666666666666666,
+                0.731153896157336,
+                0.0,
+                -1,
+            ),
+            (
+                Alternative::Greater,
+                KsMethod::Exact,
+                0.3,
+                0.5086580086580087,
+                3.0,
+                1,
+            ),
+            (
+                Alternative::Greater,
+                KsMethod::Asymptotic,
+                0.30000000000000004,
+                0.45757330306700855,
+                3.0,
+                1,
+            ),
+        ];
+        for (alt, method, d, p, location, sign) in cases {
+            let r = ks_2samp_with(&x, &y, method, alt).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                (r.statistic, r.statistic_location, r.statistic_sign),
+                (d, location, sign),
+                "{alt:?} {method:?}"
+            );
+            assert!(
+                (r.pvalue - p).abs() <= 1e-15 * p,
+                "{alt:?} {method:?}: {} vs {p}",
+                r.pvalue
+            );
+            assert_eq!(r.method, method);
+        }
+    }
+
+    #[test]
+    fn degenerate_sizes() {
+        // stats.ks_2samp([1.0], [2.0], method="asymp"): round(1/2) = 0 -> NaN
+        let (x, y) = (sample(&[1.0]), sample(&[2.0]));
+        let r = ks_2samp_with(&x, &y, KsMethod::Asymptotic, Alternative::TwoSided)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.statistic, 1.0);
+        assert!(r.pvalue.is_nan());
+        let r = ks_2samp(&x, &y, KsMethod::Exact).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.pvalue, Some(1.0));
+        let empty = sample(&[]);
+        assert!(matches!(
+            ks_2samp(&empty, &y, KsMethod::Auto),
+            Err(Error::Empty { .. })
+        ));
+    }
 }

@@ -27,15 +27,21 @@ impl SortedSample {
     /// [`Error::NaN`] if a value is NaN. An empty sample is allowed here;
     /// each test says whether it accepts one.
     pub fn new(values: &[f64], what: &str) -> Result<Self> {
-        reject_nan(values, what)?;
         if is_sorted(values) {
+            reject_nan(values, what)?;
             return Ok(SortedSample {
                 values: values.to_vec(),
             });
         }
-        let keys = values.iter().map(|&x| order_key(x)).collect();
+        let mut keys: Vec<u64> = values.iter().map(|&x| order_key(x)).collect();
+        keys.sort_unstable();
+        // NaN keys sort beyond the infinities' keys, so a NaN shows at an end.
+        let nan_key = |k: &u64| *k < order_key(f64::NEG_INFINITY) || *k > order_key(f64::INFINITY);
+        if keys.first().is_some_and(nan_key) || keys.last().is_some_and(nan_key) {
+            reject_nan(values, what)?;
+        }
         Ok(SortedSample {
-            values: sort_keys(keys),
+            values: keys.into_iter().map(from_order_key).collect(),
         })
     }
 
@@ -49,9 +55,10 @@ impl SortedSample {
             return Ok(SortedSample { values });
         }
         // Same size and alignment, so collecting reuses the allocation.
-        let keys = values.into_iter().map(order_key).collect();
+        let mut keys: Vec<u64> = values.into_iter().map(order_key).collect();
+        keys.sort_unstable();
         Ok(SortedSample {
-            values: sort_keys(keys),
+            values: keys.into_iter().map(from_order_key).collect(),
         })
     }
 
@@ -61,7 +68,7 @@ impl SortedSample {
     /// [`Error::NaN`] on a NaN, [`Error::InvalidParameter`] if not sorted ascending.
     pub fn from_sorted(values: Vec<f64>, what: &str) -> Result<Self> {
         reject_nan(&values, what)?;
-        if values.windows(2).any(|w| w[0] > w[1]) {
+        if values.windows(2).any(|w| matches!(w, [a, b] if a > b)) {
             return Err(Error::invalid(what, "values are not sorted ascending"));
         }
         Ok(SortedSample { values })
@@ -133,11 +140,6 @@ pub(crate) fn from_order_key(key: u64) -> f64 {
 /// nothing on shuffled data and skips the whole sort on presorted columns.
 fn is_sorted(values: &[f64]) -> bool {
     values.is_sorted_by(|a, b| a.total_cmp(b).is_le())
-}
-
-fn sort_keys(mut keys: Vec<u64>) -> Vec<f64> {
-    keys.sort_unstable();
-    keys.into_iter().map(from_order_key).collect()
 }
 
 #[cfg(test)]

@@ -140,8 +140,8 @@ fn large_samples_match_sorted_path() {
     };
     let lognormal = LogNormal::new(0.0, 2.0).unwrap();
     let skewed: Vec<f64> = (0..50_000).map(|_| lognormal.sample(&mut rng)).collect();
-    let r = normal(&mut rng, 200_000, 0.0);
-    let c = normal(&mut rng, 150_000, 0.05);
+    let r = normal(&mut rng, 100_000, 0.0);
+    let c = normal(&mut rng, 60_000, 0.05);
     let with_zeros: Vec<f64> = r
         .iter()
         .enumerate()
@@ -153,7 +153,7 @@ fn large_samples_match_sorted_path() {
         .collect();
     let ints: Vec<f64> = r.iter().map(|x| (x * 3.0).round()).collect();
     let tiny: Vec<f64> = r.iter().map(|x| 1.0 + x * 1e-12).collect();
-    let constant = vec![2.5; 10_000];
+    let constant = vec![2.5; 70_000];
     let pairs: [(&[f64], &[f64]); 7] = [
         (&r, &c),
         (&skewed, &r),

@@ -5,7 +5,7 @@
 
 use keelson_drift::SortedSample;
 use keelson_drift::cvm::{CvmMethod, cramervonmises_2samp};
-use keelson_drift::ks::{KsMethod, ks_2samp};
+use keelson_drift::ks::{Alternative, KsMethod, ks_2samp, ks_2samp_with};
 use proptest::prelude::*;
 
 /// Inputs both sides can generate bit for bit (integer arithmetic, one division).
@@ -156,5 +156,51 @@ proptest! {
         let b = cramervonmises_2samp(&sy, &sx, CvmMethod::Auto).unwrap();
         prop_assert!(close(a.statistic, b.statistic, 1e-12));
         prop_assert!(close(a.pvalue.unwrap(), b.pvalue.unwrap(), 1e-9));
+    }
+}
+
+#[test]
+fn auto_switches_to_asymptotic_above_ten_thousand() {
+    let (x, y) = inputs(10_000, 300, 6);
+    let r = ks_2samp_with(&x, &y, KsMethod::Auto, Alternative::TwoSided).unwrap();
+    assert_eq!(r.method, KsMethod::Exact);
+    let (x, y) = inputs(10_001, 300, 6);
+    let r = ks_2samp_with(&x, &y, KsMethod::Auto, Alternative::TwoSided).unwrap();
+    assert_eq!(r.method, KsMethod::Asymptotic);
+}
+
+proptest! {
+    #[test]
+    /// `less` of (x, y) is `greater` of (y, x). The location may differ where
+    /// the extreme is attained more than once: scipy prefers the first
+    /// sample's values.
+    fn one_sided_tests_mirror_each_other(x in sample(), y in sample()) {
+        let (sx, sy) = (SortedSample::new(&x, "x").unwrap(), SortedSample::new(&y, "y").unwrap());
+        for method in [KsMethod::Exact, KsMethod::Asymptotic] {
+            let less = ks_2samp_with(&sx, &sy, method, Alternative::Less).unwrap();
+            let greater = ks_2samp_with(&sy, &sx, method, Alternative::Greater).unwrap();
+            prop_assert_eq!(less.statistic, greater.statistic);
+            prop_assert!(close(less.pvalue, greater.pvalue, 1e-12));
+            prop_assert!((0.0..=1.0).contains(&less.pvalue));
+            let two = ks_2samp_with(&sx, &sy, method, Alternative::TwoSided).unwrap();
+            prop_assert!(two.statistic >= less.statistic && two.statistic >= greater.statistic);
+            prop_assert!(x.contains(&two.statistic_location) || y.contains(&two.statistic_location));
+        }
+    }
+
+    #[test]
+    fn cvm_is_order_free_and_bounded(x in sample(), y in sample(), rot in 0usize..60) {
+        let (sx, sy) = (SortedSample::new(&x, "x").unwrap(), SortedSample::new(&y, "y").unwrap());
+        let mut rotated = y.clone();
+        rotated.rotate_left(rot % y.len());
+        let sr = SortedSample::new(&rotated, "y").unwrap();
+        for method in [CvmMethod::Auto, CvmMethod::Asymptotic] {
+            let a = cramervonmises_2samp(&sx, &sy, method).unwrap();
+            let b = cramervonmises_2samp(&sx, &sr, method).unwrap();
+            prop_assert_eq!(a, b);
+            let p = a.pvalue.unwrap();
+            prop_assert!((0.0..=1.0).contains(&p));
+            prop_assert!(a.statistic > -1e-12);
+        }
     }
 }

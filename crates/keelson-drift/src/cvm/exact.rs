@@ -134,3 +134,24 @@ pub(super) fn pvalue(u: f64, m: u64, n: u64) -> Result<f64> {
         Ok(super::div_round(count, combinations))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_division_is_pythons() {
+        // np.float64(a) // np.float64(b)
+        assert_eq!(floor_div(-7.5, 2.0), -4.0);
+        assert_eq!(floor_div(7.5, -2.0), -4.0);
+        assert_eq!(floor_div(1e16, 3.0), 3333333333333333.0);
+    }
+
+    #[test]
+    fn matches_scipy_exact_pvalue() {
+        // scipy.stats._hypotests._pval_cvm_2samp_exact(1234.0, 7, 9)
+        assert_eq!(pvalue(1234.0, 7, 9).ok(), Some(1.0));
+        assert!(pvalue(1.0, 200, 200).is_err());
+        assert_eq!(binomial_u128(40, 20), Some(137_846_528_820));
+    }
+}

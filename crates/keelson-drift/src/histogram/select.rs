@@ -26,6 +26,8 @@ pub(super) struct QuantileBins {
     pub(super) counts: Vec<u64>,
 }
 
+/// Quantile bin edges and reference counts of a non-empty reference.
+///
 /// # Errors
 /// NaN in `reference` (named `"reference"`), and the errors of
 /// `quantile_edges`.
@@ -165,11 +167,20 @@ fn sorted_bins(reference: &[f64], bins: usize) -> Result<QuantileBins> {
     Ok(QuantileBins { edges, counts })
 }
 
+/// Slices longer than this are split by a radix pass before selecting, so
+/// that heavy buckets (a narrow range, many ties) cost a few linear passes
+/// rather than repeated partitioning.
+const RADIX_SPLIT: usize = 1 << 16;
+
 /// Push `(rank, key)` for each of `ranks` (absolute, ascending, all within
 /// `base..base + keys.len()`), where `keys[0]` has absolute rank `base` once
 /// sorted. Reorders `keys`.
 fn select_ranks(keys: &mut [u64], ranks: &[usize], base: usize, found: &mut Vec<(usize, u64)>) {
     if ranks.is_empty() {
+        return;
+    }
+    if keys.len() > RADIX_SPLIT {
+        split_ranks(keys, ranks, base, found);
         return;
     }
     if keys.len() <= 32 {
@@ -193,4 +204,61 @@ fn select_ranks(keys: &mut [u64], ranks: &[usize], base: usize, found: &mut Vec<
     found.push((r, *pivot));
     select_ranks(left, ranks.get(..mid).unwrap_or(&[]), base, found);
     select_ranks(right, ranks.get(mid + 1..).unwrap_or(&[]), r + 1, found);
+}
+
+/// [`select_ranks`] by one radix level: the keys agree on every bit above
+/// their highest differing one, so the 16 bits from there down order them
+/// into buckets; the buckets holding ranks are copied out and searched.
+fn split_ranks(keys: &[u64], ranks: &[usize], base: usize, found: &mut Vec<(usize, u64)>) {
+    let (lo, hi) = keys
+        .iter()
+        .fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+    if lo == hi {
+        found.extend(ranks.iter().map(|&r| (r, lo)));
+        return;
+    }
+    let shift = (64 - (lo ^ hi).leading_zeros()).saturating_sub(16);
+    let digit = |k: u64| ((k >> shift) & 0xFFFF) as usize;
+    let mut counts = vec![0usize; 1 << 16];
+    for &k in keys {
+        if let Some(c) = counts.get_mut(digit(k)) {
+            *c += 1;
+        }
+    }
+    let mut starts = Vec::with_capacity(counts.len() + 1);
+    let mut total = base;
+    starts.push(total);
+    for &c in &counts {
+        total += c;
+        starts.push(total);
+    }
+    let mut targets: Vec<usize> = ranks
+        .iter()
+        .map(|&r| starts.partition_point(|&s| s <= r).saturating_sub(1))
+        .collect();
+    targets.dedup();
+    let mut slot = vec![0u16; 1 << 16];
+    for (i, &d) in targets.iter().enumerate() {
+        if let Some(s) = slot.get_mut(d) {
+            *s = u16::try_from(i + 1).unwrap_or(0);
+        }
+    }
+    let mut copies: Vec<Vec<u64>> = targets
+        .iter()
+        .map(|&d| Vec::with_capacity(counts.get(d).copied().unwrap_or(0)))
+        .collect();
+    for &k in keys {
+        let s = slot.get(digit(k)).copied().unwrap_or(0);
+        if s != 0
+            && let Some(copy) = copies.get_mut(usize::from(s) - 1)
+        {
+            copy.push(k);
+        }
+    }
+    for (&d, copy) in targets.iter().zip(copies.iter_mut()) {
+        let first = starts.get(d).copied().unwrap_or(base);
+        let from = ranks.partition_point(|&r| r < first);
+        let to = ranks.partition_point(|&r| r < first + copy.len());
+        select_ranks(copy, ranks.get(from..to).unwrap_or(&[]), first, found);
+    }
 }

@@ -55,12 +55,15 @@ struct Ctx<'a> {
     b: &'a [f64],
     n1: i64,
     n2: i64,
+    /// `n1 + n2`: the change of `num` is `take n12 - n1`.
+    n12: i64,
     f1: f64,
     f2: f64,
-    /// Distinct exact gaps differ by at least `1/(n1 n2)`, the rounding of
-    /// `i/n1 - j/n2` is below `2^-52`; so for `n1 n2 < 2^50` the integer
-    /// order decides except for exact ties, and beyond that candidates
-    /// within `slack` of the best are compared in floating point too.
+    /// Distinct exact gaps differ by at least `1/(n1 n2)` and the rounding
+    /// of `i/n1 - j/n2` is below `2^-51`, so two positions can compare
+    /// differently in floating point than in `num` only if their `num`
+    /// differ by at most `slack = ⌊n1 n2 / 2^50⌋` (0 below `n1 n2 = 2^50`);
+    /// such near-ties are compared in floating point.
     slack: i64,
 }
 
@@ -72,9 +75,10 @@ struct Best {
     min: Option<Candidate>,
     hi: i64,
     lo: i64,
-    /// The best maximum (minimum) is a reference value with gap exactly 0;
-    /// every later position with `num = 0` has gap exactly 0 too and cannot
-    /// replace it (this keeps identical samples cheap).
+    /// The best maximum (minimum) is a reference value with gap exactly 0:
+    /// a later position with `num <= 0` (`>= 0`) has a floating-point gap
+    /// `<= 0` (`>= 0`), as rounding is monotone, so it cannot replace it
+    /// (this keeps identical samples cheap).
     max_settled_at_zero: bool,
     min_settled_at_zero: bool,
 }
@@ -90,13 +94,13 @@ impl Best {
     };
 
     #[inline]
-    fn wants_max(&self, num: i64, slack: i64) -> bool {
-        num >= self.hi && !(slack == 0 && num == 0 && self.max_settled_at_zero)
+    fn wants_max(&self, num: i64) -> bool {
+        num >= self.hi && !(num <= 0 && self.max_settled_at_zero)
     }
 
     #[inline]
-    fn wants_min(&self, num: i64, slack: i64) -> bool {
-        num <= self.lo && !(slack == 0 && num == 0 && self.min_settled_at_zero)
+    fn wants_min(&self, num: i64) -> bool {
+        num <= self.lo && !(num >= 0 && self.min_settled_at_zero)
     }
 
     /// Evaluate the valid position after `i` reference and `j` current
@@ -177,17 +181,19 @@ impl Cursor {
 
     /// Take the next value; returns whether the position before the step
     /// was valid (the value taken then was the last of its copies) and its
-    /// `num`.
+    /// `num`. Written without data-dependent branches or selects on
+    /// floats, so the compiler emits straight-line code.
     #[inline(always)]
     fn step(&mut self, ctx: &Ctx<'_>) -> (bool, i64) {
         let (x, y) = (ctx.a[self.i], ctx.b[self.j]);
-        let valid = x.min(y) > self.cur;
+        let m = x.min(y);
+        let valid = m > self.cur;
         let num = self.num;
-        let take = x <= y;
-        self.cur = if take { x } else { y };
-        self.i += usize::from(take);
-        self.j += usize::from(!take);
-        self.num += if take { ctx.n2 } else { -ctx.n1 };
+        let take = usize::from(x <= y);
+        self.cur = m;
+        self.i += take;
+        self.j += 1 - take;
+        self.num += take as i64 * ctx.n12 - ctx.n1;
         (valid, num)
     }
 }
@@ -200,9 +206,10 @@ pub(super) fn ecdf_extremes(a: &[f64], b: &[f64]) -> Extremes {
         b,
         n1: n1 as i64,
         n2: n2 as i64,
+        n12: (n1 + n2) as i64,
         f1: n1 as f64,
         f2: n2 as f64,
-        slack: ((n1 as f64 * n2 as f64) / (1u64 << 50) as f64).ceil() as i64,
+        slack: ((n1 as u128 * n2 as u128) >> 50) as i64,
     };
     let total = n1 + n2;
     let best = if total < LANES_MIN {
@@ -282,14 +289,14 @@ fn run_block<const L: usize>(
     for _ in 0..steps {
         for k in 0..L {
             let (valid, num) = cursors[k].step(ctx);
-            bmax[k] = if valid { bmax[k].max(num) } else { bmax[k] };
-            bmin[k] = if valid { bmin[k].min(num) } else { bmin[k] };
+            bmax[k] = bmax[k].max(if valid { num } else { i64::MIN });
+            bmin[k] = bmin[k].min(if valid { num } else { i64::MAX });
         }
     }
     let slack = ctx.slack;
     for k in 0..L {
         let best = &mut bests[k];
-        if !best.wants_max(bmax[k], slack) && !best.wants_min(bmin[k], slack) {
+        if !best.wants_max(bmax[k]) && !best.wants_min(bmin[k]) {
             continue;
         }
         // Only positions within `slack` of the block's extreme can win.
@@ -300,8 +307,7 @@ fn run_block<const L: usize>(
             let (i, j, cur) = (c.i, c.j, c.cur);
             let (valid, num) = c.step(ctx);
             if valid
-                && ((num >= tmax && best.wants_max(num, slack))
-                    || (num <= tmin && best.wants_min(num, slack)))
+                && ((num >= tmax && best.wants_max(num)) || (num <= tmin && best.wants_min(num)))
             {
                 best.visit(ctx, i, j, num, cur);
             }

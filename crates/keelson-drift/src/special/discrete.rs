@@ -161,3 +161,55 @@ pub fn hypergeom_ln_pmf(k: u64, total: u64, successes: u64, n: u64) -> f64 {
     ln_binom_prob(k, successes, p, q) + ln_binom_prob(n - k, total - successes, p, q)
         - ln_binom_prob(n, total, p, q)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(got: f64, want: f64, rtol: f64) -> bool {
+        (got - want).abs() <= rtol * want.abs()
+    }
+
+    #[test]
+    fn ln_binomial_matches_exact_values() {
+        // math.log(math.comb(n, k)) in Python (exact integers)
+        let cases = [
+            (10.0, 3.0, 4.787491742782046),
+            (1e6, 1.0, 13.815510557964274),
+            (1e6, 5e5, 693140.0470130637),
+            (60.0, 30.0, 39.31170072601126),
+        ];
+        for (n, k, v) in cases {
+            assert!(
+                close(ln_binomial(n, k), v, 1e-14),
+                "ln C({n}, {k}) = {}",
+                ln_binomial(n, k)
+            );
+        }
+        assert_eq!(ln_binomial(5.0, 0.0), 0.0);
+        assert_eq!(ln_binomial(5.0, 6.0), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn hypergeometric_matches_exact_values() {
+        // Exact values from Python integers, log(comb(successes, k) *
+        // comb(total - successes, n - k)) - log(comb(total, n)) in mpmath;
+        // scipy.stats.hypergeom.logpmf agrees to 1e-12 (it gives
+        // -4.484425448346883 for the third case).
+        let cases = [
+            (3, 20, 7, 12, -1.6161684581629274),
+            (0, 100, 50, 10, -7.4296086983385266),
+            (5000, 20000, 10000, 10000, -4.484425448352768),
+            (1, 1000, 10, 10, -2.3843630917143925),
+        ];
+        for (k, total, successes, n, v) in cases {
+            let got = hypergeom_ln_pmf(k, total, successes, n);
+            assert!(
+                close(got, v, 1e-13),
+                "hypergeom({k}, {total}, {successes}, {n}) = {got}"
+            );
+        }
+        assert_eq!(hypergeom_ln_pmf(8, 20, 7, 12), f64::NEG_INFINITY);
+        assert!(hypergeom_ln_pmf(1, 5, 7, 2).is_nan());
+    }
+}

@@ -282,26 +282,36 @@ pub(crate) fn cephes_expm1(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn rel(a: f64, b: f64) -> f64 {
-        if a == b { 0.0 } else { ((a - b) / b).abs() }
-    }
-
     #[test]
     fn matches_scipy_smirnov() {
         // scipy.special.smirnov(n, x)
-        let expected = [
-            (1, 0.25, 0.75),
+        let cases = [
             (5, 0.3, 0.34282),
             (10, 0.1, 0.7642052309),
             (100, 0.05, 0.5871453380805337),
+            (100, 0.5, 6.065717185908929e-24),
+            (20, 0.97, 3.486784401000062e-31),
             (1000, 0.02, 0.44342498843949424),
+            (50, 0.01, 0.9837165166154072),
+            (2_000_000, 0.001, 0.018303432023617325),
+            (2_000_000, 0.0002, 0.8520301537011195),
         ];
-        for (n, x, p) in expected {
+        for (n, x, p) in cases {
+            let got = smirnov_sf(n, x);
             assert!(
-                rel(smirnov_sf(n, x), p) < 1e-12,
-                "smirnov({n}, {x}) = {} != {p}",
-                smirnov_sf(n, x)
+                (got - p).abs() <= 2e-16 * p,
+                "smirnov({n}, {x}) = {got:e}, scipy {p:e}"
             );
         }
+    }
+
+    #[test]
+    fn edges() {
+        assert_eq!(smirnov_sf(1, 0.25), 0.75);
+        assert_eq!(smirnov_sf(7, 0.0), 1.0);
+        assert_eq!(smirnov_sf(7, 1.0), 0.0);
+        assert!(smirnov_sf(0, 0.5).is_nan());
+        assert!(smirnov_sf(3, 1.5).is_nan());
+        assert_eq!(cephes_expm1(0.0), 0.0);
     }
 }
