@@ -368,19 +368,12 @@ fn numpy_sum_stream(n: usize, mut next: impl FnMut() -> f64) -> f64 {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn sample(values: &[f64]) -> SortedSample {
-        SortedSample::new(values, "test").unwrap()
-    }
+    use crate::testing::{close, sample};
 
     fn run(samples: &[&[f64]]) -> Result<AndersonResult> {
         let owned: Vec<SortedSample> = samples.iter().map(|s| sample(s)).collect();
         let refs: Vec<&SortedSample> = owned.iter().collect();
         anderson_ksamp(&refs)
-    }
-
-    fn close(actual: f64, expected: f64, rtol: f64) -> bool {
-        actual == expected || (actual - expected).abs() <= rtol * expected.abs()
     }
 
     #[test]

@@ -816,6 +816,7 @@ pub fn tvd_permutation(counts: &CategoryCounts, permutations: usize, seed: u64) 
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::testing::rel;
 
     fn table(reference: &[u64], current: &[u64]) -> CategoryCounts {
         let r = reference
@@ -829,10 +830,6 @@ mod tests {
             .map(|(i, &c)| (Category::Int(i as i64), c))
             .collect();
         CategoryCounts::from_counts(r, c)
-    }
-
-    fn rel(a: f64, b: f64) -> f64 {
-        if a == b { 0.0 } else { (a - b).abs() / b.abs() }
     }
 
     #[test]

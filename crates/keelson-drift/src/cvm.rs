@@ -364,10 +364,7 @@ fn cdf_cvm_inf(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample(values: &[f64]) -> SortedSample {
-        SortedSample::new(values, "s").unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::testing::sample;
 
     #[test]
     fn ties_exact_and_asymptotic_match_scipy() {

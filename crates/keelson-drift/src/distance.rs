@@ -175,14 +175,7 @@ impl CompensatedSum {
 mod tests {
     use super::*;
     use crate::Error;
-
-    fn sample(values: &[f64]) -> SortedSample {
-        SortedSample::new(values, "test").unwrap()
-    }
-
-    fn close(actual: f64, expected: f64, rtol: f64) -> bool {
-        actual == expected || (actual - expected).abs() <= rtol * expected.abs()
-    }
+    use crate::testing::{close, sample};
 
     #[test]
     fn scipy_docstring_examples() {

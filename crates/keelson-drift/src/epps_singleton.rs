@@ -367,14 +367,7 @@ fn svd(matrix: DMatrix<f64>, vectors: bool) -> Result<SVD<f64, nalgebra::Dyn, na
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn sample(values: &[f64]) -> SortedSample {
-        SortedSample::new(values, "test").unwrap()
-    }
-
-    fn close(actual: f64, expected: f64, rtol: f64) -> bool {
-        actual == expected || (actual - expected).abs() <= rtol * expected.abs()
-    }
+    use crate::testing::{close, sample};
 
     #[test]
     fn pooled_order_statistics_match_a_merge() {

@@ -233,14 +233,7 @@ pub fn jensenshannon_cat(counts: &CategoryCounts) -> Result<f64> {
 mod tests {
     use super::*;
     use crate::categorical::Category;
-
-    fn sample(v: &[f64]) -> SortedSample {
-        SortedSample::new(v, "test").unwrap()
-    }
-
-    fn rel(a: f64, b: f64) -> f64 {
-        if a == b { 0.0 } else { (a - b).abs() / b.abs() }
-    }
+    use crate::testing::{rel, sample};
 
     #[test]
     fn few_values_get_one_bin_each() {

@@ -702,10 +702,7 @@ fn extremes(values: &[f64], what: &str) -> Result<Option<(f64, f64)>> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn sample(v: &[f64]) -> SortedSample {
-        SortedSample::new(v, "test").unwrap()
-    }
+    use crate::testing::sample;
 
     #[test]
     fn quantile_matches_numpy() {

@@ -206,10 +206,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample(values: &[f64]) -> SortedSample {
-        SortedSample::new(values, "s").unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::testing::sample;
 
     #[test]
     fn exact_path_counts_match_scipy() {

@@ -112,6 +112,8 @@ pub mod report;
 mod sample;
 pub mod sketch;
 pub mod special;
+#[cfg(test)]
+mod testing;
 pub mod ttest;
 pub mod window;
 

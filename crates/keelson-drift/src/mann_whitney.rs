@@ -268,14 +268,7 @@ fn binomial(n: u128, k: u128) -> f64 {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn sample(values: &[f64]) -> SortedSample {
-        SortedSample::new(values, "test").unwrap()
-    }
-
-    fn close(actual: f64, expected: f64, rtol: f64) -> bool {
-        actual == expected || (actual - expected).abs() <= rtol * expected.abs()
-    }
+    use crate::testing::{close, sample};
 
     fn mwu(x: &[f64], y: &[f64], alternative: Alternative, method: MwuMethod) -> TestResult {
         mann_whitney_u(&sample(x), &sample(y), alternative, method).unwrap()

@@ -161,14 +161,7 @@ pub fn hellinger_numeric(reference: &SortedSample, current: &SortedSample) -> Re
 mod tests {
     use super::*;
     use crate::categorical::Category;
-
-    fn sample(v: &[f64]) -> SortedSample {
-        SortedSample::new(v, "test").unwrap()
-    }
-
-    fn rel(a: f64, b: f64) -> f64 {
-        if a == b { 0.0 } else { (a - b).abs() / b.abs() }
-    }
+    use crate::testing::{rel, sample};
 
     #[test]
     fn leftover_bin_collects_unseen_mass() {

@@ -92,10 +92,7 @@ fn welch_denominator(var1: f64, n1: f64, var2: f64, n2: f64) -> (f64, f64) {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn close(actual: f64, expected: f64, rtol: f64) -> bool {
-        actual == expected || (actual - expected).abs() <= rtol * expected.abs()
-    }
+    use crate::testing::close;
 
     const A: [f64; 7] = [0.3, -1.2, 2.5, 0.7, 0.7, 1.9, -0.4];
     const B: [f64; 5] = [1.1, 2.2, 0.4, 3.3, 1.9];
