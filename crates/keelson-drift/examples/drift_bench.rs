@@ -25,7 +25,7 @@ use keelson_drift::cvm::{CvmMethod, cramervonmises_2samp};
 use keelson_drift::distance::{energy_distance, wasserstein_distance};
 use keelson_drift::divergence;
 use keelson_drift::histogram::{Binning, histogram_unsorted};
-use keelson_drift::ks::{KsMethod, ks_2samp};
+use keelson_drift::ks::{Alternative, KsMethod, ks_2samp, ks_2samp_unsorted};
 use keelson_drift::report::{ReportConfig, drift_report};
 use keelson_drift::{SortedSample, anderson::anderson_ksamp};
 use rand::{Rng, SeedableRng};
@@ -99,7 +99,7 @@ fn benches() -> Vec<Bench> {
         (
             "ks_2samp(asymp)",
             |r, c, _, _| {
-                ks_2samp(&sorted(r), &sorted(c), KsMethod::Asymptotic)
+                ks_2samp_unsorted(r, c, KsMethod::Asymptotic, Alternative::TwoSided)
                     .unwrap()
                     .statistic
             },

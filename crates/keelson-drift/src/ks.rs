@@ -16,6 +16,7 @@
 //! (overflow) falls back to the asymptotic value, and in exact mode the
 //! reported statistic is the lattice value `h / lcm(n1, n2)`.
 
+mod bucketed;
 mod exact;
 mod gap;
 pub(crate) mod pieces;
@@ -108,14 +109,96 @@ pub fn ks_2samp_with(
 ) -> Result<KsResult> {
     let a = reference.require_non_empty("reference")?;
     let b = current.require_non_empty("current")?;
-    let (n1, n2) = (a.len() as u64, b.len() as u64);
-    if u128::from(n1) * u128::from(n2) > 1 << 62 {
+    check_sizes(a.len(), b.len())?;
+    Ok(finish(
+        gap::ecdf_extremes(a, b),
+        a.len() as u64,
+        b.len() as u64,
+        method,
+        alternative,
+    ))
+}
+
+/// [`ks_2samp_with`] on samples in any order, without sorting them first.
+///
+/// Both samples are bucketed by the leading bits of their values and only
+/// the buckets where the largest gap between the ECDFs can fall are
+/// refined and sorted, so a test on two large samples that really differ
+/// costs little more than two counting passes. The result is identical to
+/// sorting both samples and calling [`ks_2samp_with`], ties and location
+/// included (`-0.0` and `0.0` count as one value, as in scipy; the
+/// location of such a tie is reported as `0.0`). When the two samples have
+/// the same distribution every bucket may hold the maximum, and the cost
+/// approaches that of a radix sort.
+///
+/// ```
+/// use keelson_drift::ks::{Alternative, KsMethod, ks_2samp_unsorted};
+///
+/// let reference = [0.3, 0.1, 0.4, 0.15, 0.9, 0.26];
+/// let current = [1.5, 0.35, 2.8, 0.97, 1.9, 1.2];
+/// let r = ks_2samp_unsorted(&reference, &current, KsMethod::Auto, Alternative::TwoSided)?;
+/// assert_eq!(r.statistic, 5.0 / 6.0);
+/// assert_eq!(r.statistic_location, 0.9);
+/// # Ok::<(), keelson_drift::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Empty`] if either sample is empty, [`Error::NaN`] at the first
+/// NaN, [`Error::InvalidParameter`] if the product of the sample sizes
+/// exceeds `2^62`.
+pub fn ks_2samp_unsorted(
+    reference: &[f64],
+    current: &[f64],
+    method: KsMethod,
+    alternative: Alternative,
+) -> Result<KsResult> {
+    for (values, what) in [(reference, "reference"), (current, "current")] {
+        if values.is_empty() {
+            return Err(Error::Empty {
+                what: what.to_string(),
+            });
+        }
+    }
+    check_sizes(reference.len(), current.len())?;
+    let bucketed = (reference.len().max(current.len()) <= u32::MAX as usize)
+        .then(|| bucketed::ecdf_extremes(reference, current))
+        .flatten();
+    let ext = match bucketed {
+        Some(ext) => ext,
+        // A NaN, or samples too large for 32-bit bucket counts.
+        None => {
+            let a = SortedSample::new(reference, "reference")?;
+            let b = SortedSample::new(current, "current")?;
+            gap::ecdf_extremes(a.values(), b.values())
+        }
+    };
+    Ok(finish(
+        ext,
+        reference.len() as u64,
+        current.len() as u64,
+        method,
+        alternative,
+    ))
+}
+
+fn check_sizes(n1: usize, n2: usize) -> Result<()> {
+    if n1 as u128 * n2 as u128 > 1 << 62 {
         return Err(Error::invalid(
             "reference",
             "the product of the sample sizes is too large",
         ));
     }
-    let ext = gap::ecdf_extremes(a, b);
+    Ok(())
+}
+
+/// The statistic, its location and the p-value from the gap's extremes.
+fn finish(
+    ext: gap::Extremes,
+    n1: u64,
+    n2: u64,
+    method: KsMethod,
+    alternative: Alternative,
+) -> KsResult {
     let min_s = (-ext.min.diff).clamp(0.0, 1.0);
     let max_s = ext.max.diff;
     let (mut d, location, sign) = match alternative {
@@ -128,7 +211,7 @@ pub fn ks_2samp_with(
     let g = gcd(n1, n2);
     let (n1g, n2g) = (n1 / g, n2 / g);
     let mut use_exact = match method {
-        KsMethod::Auto => a.len().max(b.len()) <= MAX_AUTO_N,
+        KsMethod::Auto => n1.max(n2) <= MAX_AUTO_N as u64,
         KsMethod::Exact => (n1g as f64) < f64::from(i32::MAX) / n2g as f64,
         KsMethod::Asymptotic => false,
     };
@@ -145,7 +228,7 @@ pub fn ks_2samp_with(
     if !use_exact {
         pvalue = asymptotic_pvalue(n1 as f64, n2 as f64, d, alternative);
     }
-    Ok(KsResult {
+    KsResult {
         statistic: d,
         pvalue: pvalue.clamp(0.0, 1.0),
         statistic_location: location,
@@ -155,7 +238,7 @@ pub fn ks_2samp_with(
         } else {
             KsMethod::Asymptotic
         },
-    })
+    }
 }
 
 /// The exact p-value for the lattice statistic `h / lcm`, or `None` where

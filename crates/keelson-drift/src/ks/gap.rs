@@ -35,9 +35,17 @@ pub(super) struct Candidate {
 }
 
 impl Candidate {
+    pub(super) fn new(diff: f64, value: f64, in_reference: bool) -> Self {
+        Candidate {
+            diff,
+            value,
+            in_reference,
+        }
+    }
+
     /// Whether `self`, found later in the ascending scan, replaces `best`
     /// for a maximum (`sign = 1`) or minimum (`sign = -1`) of the gap.
-    fn beats(&self, best: &Candidate, sign: f64) -> bool {
+    pub(super) fn beats(&self, best: &Candidate, sign: f64) -> bool {
         let (new, old) = (sign * self.diff, sign * best.diff);
         new > old || (new == old && self.in_reference && !best.in_reference)
     }
