@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | `crd` (default) | [`keelson-crd`](crd) | typed Kubeflow custom resources and a lossless manifest loader |
 //! | `drift` (default) | [`keelson-drift`](drift) | drift statistics over Arrow arrays and Parquet files, with scipy's numbers |
+//! | `hpo` (default) | [`keelson-hpo`](hpo) | search spaces, ask/tell search algorithms (random, grid, Sobol) and early stopping, resumable |
 //!
 //! It holds no logic of its own. Vendors who want one component depend on that
 //! crate directly; the components do not depend on each other.
@@ -63,6 +64,27 @@
 //! # }
 //! ```
 //!
+//! ## Tuning hyperparameters
+//!
+//! [`hpo::Study`] asks a sampler for the next trial's parameters and is told
+//! how the trial went; its whole state, sampler included, saves to JSON and
+//! resumes with exactly the suggestions it would have made.
+//!
+//! ```
+//! # #[cfg(feature = "hpo")] {
+//! use keelson::hpo::{Direction, Outcome, ParamSpec, RandomSampler, SearchSpace, Study};
+//!
+//! let space = SearchSpace::new([ParamSpec::double("x", -5.0, 5.0)]).unwrap();
+//! let mut study = Study::new(space, Direction::Minimize, RandomSampler::new(7)).unwrap();
+//! for _ in 0..20 {
+//!     let trial = study.ask().unwrap();
+//!     let x = trial.params.f64("x").unwrap();
+//!     study.tell(trial.id, Outcome::Value(x * x)).unwrap();
+//! }
+//! assert!(study.best_trial().unwrap().value.unwrap() < 1.0);
+//! # }
+//! ```
+//!
 //! ## Examples
 //!
 //! - `cargo run --release --example quickstart [DIR]`: validate every manifest under
@@ -77,3 +99,5 @@
 pub use keelson_crd as crd;
 #[cfg(feature = "drift")]
 pub use keelson_drift as drift;
+#[cfg(feature = "hpo")]
+pub use keelson_hpo as hpo;

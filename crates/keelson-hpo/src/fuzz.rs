@@ -1,0 +1,84 @@
+//! Entry point for the `hpo_space` fuzz target under `fuzz/`, public so that
+//! an ordinary test replays the checked-in seeds through exactly the code
+//! the fuzzer runs.
+
+use crate::samplers::{AnySampler, GridSampler, RandomSampler, SobolSampler};
+use crate::study::{Direction, Study};
+use crate::{Error, SearchSpace};
+
+/// Inputs are cut here, so that one input cannot make a run slow.
+const MAX_INPUT: usize = 64 * 1024;
+
+/// Reads arbitrary bytes (lossily as UTF-8) as a JSON and as a YAML search
+/// space document. Rejected documents are fine; for every accepted one it
+/// checks that the space survives its document round trip, asks random,
+/// Sobol and grid samplers for a few suggestions, maps each to the unit cube
+/// and back, and checks that a saved and restored study continues with the
+/// same suggestion.
+///
+/// Returns `Err` with a description only when one of those invariants is
+/// broken (a bug); it must never panic, whatever the input.
+///
+/// ```
+/// keelson_hpo::fuzz::space(br#"{"parameters": [{"name": "x", "parameterType": "int", "feasibleSpace": {"min": 0, "max": 3}}]}"#)
+///     .unwrap();
+/// keelson_hpo::fuzz::space(b"\xff not a space").unwrap();
+/// ```
+pub fn space(data: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(data.get(..MAX_INPUT).unwrap_or(data));
+    let parsed = [SearchSpace::from_json(&text), SearchSpace::from_yaml(&text)];
+    for space in parsed.into_iter().flatten() {
+        check_space(&space)?;
+    }
+    Ok(())
+}
+
+fn check_space(space: &SearchSpace) -> Result<(), String> {
+    match SearchSpace::try_from(space.to_spec()) {
+        Ok(back) if back == *space => {}
+        Ok(back) => {
+            return Err(format!(
+                "the document round trip changed {space:?} into {back:?}"
+            ));
+        }
+        Err(e) => return Err(format!("the space's own document is rejected: {e}")),
+    }
+    let samplers: [AnySampler; 3] = [
+        RandomSampler::new(1).into(),
+        SobolSampler::new(2).into(),
+        GridSampler::new(3).with_default_count(3).into(),
+    ];
+    for sampler in samplers {
+        let is_grid = matches!(sampler, AnySampler::Grid(_));
+        let mut study = match Study::new(space.clone(), Direction::Minimize, sampler) {
+            Ok(study) => study,
+            // Only the grid may refuse a valid space (2^64 points or more).
+            Err(_) if is_grid => continue,
+            Err(e) => return Err(format!("a valid space is refused: {e}")),
+        };
+        for _ in 0..3 {
+            let trial = match study.ask() {
+                Ok(trial) => trial,
+                Err(Error::Exhausted { .. }) if is_grid => break,
+                Err(e) => return Err(format!("ask failed on a valid space: {e}")),
+            };
+            let unit = space
+                .encode(&trial.params)
+                .map_err(|e| format!("a suggestion has no unit coordinates: {e}"))?;
+            let point: Vec<f64> = unit.iter().map(|u| u.unwrap_or(0.5)).collect();
+            space
+                .decode(&point)
+                .map_err(|e| format!("unit coordinates {point:?} do not map back: {e}"))?;
+        }
+        let saved = study.save().map_err(|e| e.to_string())?;
+        let mut restored: Study =
+            Study::restore(&saved).map_err(|e| format!("restore failed: {e}"))?;
+        let (a, b) = (study.ask(), restored.ask());
+        match (&a, &b) {
+            (Ok(a), Ok(b)) if a == b => {}
+            (Err(Error::Exhausted { .. }), Err(Error::Exhausted { .. })) => {}
+            _ => return Err(format!("the restored study diverged: {a:?} vs {b:?}")),
+        }
+    }
+    Ok(())
+}

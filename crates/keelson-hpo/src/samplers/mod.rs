@@ -1,0 +1,182 @@
+//! Search algorithms behind one [`Sampler`] trait, and [`AnySampler`], the
+//! serializable choice among them.
+//!
+//! A sampler proposes the next assignment from the study's history. Its
+//! whole state (random generator included) is serde data, so a study saved
+//! and restored continues with exactly the suggestions it would have made.
+
+mod grid;
+mod random;
+mod sobol;
+
+use serde::{Deserialize, Serialize};
+
+pub use grid::GridSampler;
+pub use random::RandomSampler;
+pub use sobol::SobolSampler;
+
+use crate::Result;
+use crate::space::{Params, SearchSpace};
+use crate::study::{Direction, TrialRecord};
+
+/// What a sampler sees when asked for a suggestion.
+///
+/// `trials` holds every trial of the study in id order, whatever its state:
+/// model-based samplers learn from the complete ones (parameters, value,
+/// intermediate values) and can treat the running ones as pending, e.g. with
+/// a constant liar.
+///
+/// ```
+/// use keelson_hpo::{Context, Direction, ParamSpec, RandomSampler, Sampler, SearchSpace};
+///
+/// let space = SearchSpace::new([ParamSpec::int("n", 0, 9)])?;
+/// let mut sampler = RandomSampler::new(5);
+/// let params = sampler.suggest(&Context::new(&space, &[], Direction::Minimize))?;
+/// assert!(params.is_some());
+/// # Ok::<(), keelson_hpo::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Context<'a> {
+    /// The search space.
+    pub space: &'a SearchSpace,
+    /// Every trial so far, by id.
+    pub trials: &'a [TrialRecord],
+    /// Whether smaller or larger values are better.
+    pub direction: Direction,
+}
+
+impl<'a> Context<'a> {
+    /// A context over a space and a history.
+    ///
+    /// ```
+    /// use keelson_hpo::{Context, Direction, ParamSpec, SearchSpace};
+    /// let space = SearchSpace::new([ParamSpec::int("n", 0, 9)])?;
+    /// let ctx = Context::new(&space, &[], Direction::Maximize);
+    /// assert!(ctx.trials.is_empty());
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn new(space: &'a SearchSpace, trials: &'a [TrialRecord], direction: Direction) -> Self {
+        Context {
+            space,
+            trials,
+            direction,
+        }
+    }
+}
+
+/// A search algorithm.
+///
+/// Implementations must be deterministic given their state and the
+/// [`Context`]: that is what makes a restored study continue exactly. The
+/// trait is object-safe; [`AnySampler`] is the serializable enum over this
+/// crate's samplers.
+///
+/// ```
+/// use keelson_hpo::{Context, Params, Result, Sampler, SearchSpace};
+///
+/// /// Always the middle of the unit cube.
+/// struct Centre;
+///
+/// impl Sampler for Centre {
+///     fn name(&self) -> &str { "centre" }
+///     fn check_space(&self, _: &SearchSpace) -> Result<()> { Ok(()) }
+///     fn suggest(&mut self, ctx: &Context<'_>) -> Result<Option<Params>> {
+///         ctx.space.decode(&vec![0.5; ctx.space.dims()]).map(Some)
+///     }
+/// }
+///
+/// let space = SearchSpace::new([keelson_hpo::ParamSpec::double("x", 0.0, 2.0)])?;
+/// let mut study = keelson_hpo::Study::new(space, keelson_hpo::Direction::Minimize, Centre)?;
+/// assert_eq!(study.ask()?.params.f64("x")?, 1.0);
+/// # Ok::<(), keelson_hpo::Error>(())
+/// ```
+pub trait Sampler {
+    /// A short stable name (`random`, `grid`, `sobol`, ...), used in errors
+    /// and records.
+    fn name(&self) -> &str;
+
+    /// Whether this sampler can search `space`; an error naming the
+    /// parameter it cannot handle. Called when a study is created or
+    /// restored; must not change the sampler's state.
+    fn check_space(&self, space: &SearchSpace) -> Result<()>;
+
+    /// The next assignment, or `None` when the sampler has nothing left
+    /// (the study then reports [`Error::Exhausted`](crate::Error::Exhausted)).
+    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Option<Params>>;
+}
+
+/// Every sampler of this crate as one serializable type; in JSON, an object
+/// with the algorithm's name as its one key.
+///
+/// (Not tagged by a field inside the object: serde would then buffer the
+/// random generator's 128-bit position in a form that cannot hold it.)
+///
+/// ```
+/// use keelson_hpo::{AnySampler, Sampler, SobolSampler};
+///
+/// let sampler = AnySampler::from(SobolSampler::new(1));
+/// let json = serde_json::to_string(&sampler).unwrap();
+/// assert_eq!(json, r#"{"sobol":{"seed":1,"issued":0}}"#);
+/// let back: AnySampler = serde_json::from_str(&json).unwrap();
+/// assert_eq!(back.name(), "sobol");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a study holds one sampler; boxing the random generator would buy nothing"
+)]
+pub enum AnySampler {
+    /// [`RandomSampler`].
+    Random(RandomSampler),
+    /// [`GridSampler`].
+    Grid(GridSampler),
+    /// [`SobolSampler`].
+    Sobol(SobolSampler),
+}
+
+impl Sampler for AnySampler {
+    fn name(&self) -> &str {
+        match self {
+            AnySampler::Random(s) => s.name(),
+            AnySampler::Grid(s) => s.name(),
+            AnySampler::Sobol(s) => s.name(),
+        }
+    }
+
+    fn check_space(&self, space: &SearchSpace) -> Result<()> {
+        match self {
+            AnySampler::Random(s) => s.check_space(space),
+            AnySampler::Grid(s) => s.check_space(space),
+            AnySampler::Sobol(s) => s.check_space(space),
+        }
+    }
+
+    fn suggest(&mut self, ctx: &Context<'_>) -> Result<Option<Params>> {
+        match self {
+            AnySampler::Random(s) => s.suggest(ctx),
+            AnySampler::Grid(s) => s.suggest(ctx),
+            AnySampler::Sobol(s) => s.suggest(ctx),
+        }
+    }
+}
+
+impl From<RandomSampler> for AnySampler {
+    fn from(s: RandomSampler) -> Self {
+        AnySampler::Random(s)
+    }
+}
+
+impl From<GridSampler> for AnySampler {
+    fn from(s: GridSampler) -> Self {
+        AnySampler::Grid(s)
+    }
+}
+
+impl From<SobolSampler> for AnySampler {
+    fn from(s: SobolSampler) -> Self {
+        AnySampler::Sobol(s)
+    }
+}

@@ -1,0 +1,76 @@
+//! Replays the checked-in seeds of the `hpo_space` fuzz target
+//! (`fuzz/seeds/hpo_space/`) through the same entry point, plus truncations
+//! and flipped bytes of each, so `cargo test` catches a panic or a broken
+//! invariant on malformed specs without running the fuzzer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/hpo_space");
+    let mut seeds: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    seeds.sort();
+    assert!(
+        seeds.len() >= 3,
+        "expected at least 3 seeds in {}",
+        dir.display()
+    );
+    seeds
+}
+
+fn replay(bytes: &[u8]) {
+    if let Err(bug) = keelson_hpo::fuzz::space(bytes) {
+        panic!("{bug}\ninput: {}", String::from_utf8_lossy(bytes));
+    }
+}
+
+#[test]
+fn seeds_and_their_mutations_keep_the_invariants() {
+    for (path, bytes) in seeds() {
+        replay(&bytes);
+        for cut in [
+            0,
+            1,
+            bytes.len() / 3,
+            bytes.len() / 2,
+            bytes.len().saturating_sub(2),
+        ] {
+            replay(&bytes[..cut.min(bytes.len())]);
+        }
+        for step in [5usize, 11, 29] {
+            let mut mutated = bytes.clone();
+            for i in (0..mutated.len()).step_by(step) {
+                let original = mutated[i];
+                for replacement in [b'0', b'-', b'9', b'e', b']'] {
+                    mutated[i] = replacement;
+                    replay(&mutated);
+                }
+                mutated[i] = original;
+            }
+        }
+        println!("{} ok", path.display());
+    }
+}
+
+#[test]
+fn the_valid_seeds_are_accepted() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/hpo_space");
+    let yaml = std::fs::read_to_string(dir.join("mixed.yaml")).unwrap();
+    assert_eq!(
+        keelson_hpo::SearchSpace::from_yaml(&yaml).unwrap().dims(),
+        6
+    );
+    let json = std::fs::read_to_string(dir.join("katib.json")).unwrap();
+    assert_eq!(
+        keelson_hpo::SearchSpace::from_json(&json).unwrap().dims(),
+        4
+    );
+}

@@ -1,0 +1,299 @@
+//! Every sampler, through the public API: suggestions always lie inside the
+//! space (steps, integers, log bounds, conditional activity), the same seed
+//! gives the same suggestions, and a saved and restored study continues
+//! exactly as the uninterrupted one.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use keelson_hpo::{
+    AnySampler, Direction, Error, GridSampler, Outcome, ParamSpec, RandomSampler, Sampler,
+    SearchSpace, SobolSampler, Study, Trial,
+};
+use proptest::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+fn samplers(seed: u64) -> [AnySampler; 3] {
+    [
+        RandomSampler::new(seed).into(),
+        SobolSampler::new(seed).into(),
+        GridSampler::new(seed).with_default_count(4).into(),
+    ]
+}
+
+/// A made-up objective, so that told values depend on the parameters.
+fn objective(trial: &Trial) -> f64 {
+    trial
+        .params
+        .iter()
+        .map(|(name, v)| v.as_f64().unwrap_or(name.len() as f64).abs().ln_1p())
+        .sum()
+}
+
+/// Asks `n` trials (fewer if the sampler runs out), telling each.
+fn run<S: Sampler>(study: &mut Study<S>, n: usize) -> Vec<Trial> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        match study.ask() {
+            Ok(trial) => {
+                study
+                    .tell(trial.id, Outcome::Value(objective(&trial)))
+                    .unwrap();
+                out.push(trial);
+            }
+            Err(Error::Exhausted { .. }) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn suggestions_lie_inside_the_space(specs in common::space_specs(), seed in any::<u64>()) {
+        let space = common::space(&specs);
+        for sampler in samplers(seed) {
+            let name = sampler.name().to_owned();
+            let mut study = Study::new(space.clone(), Direction::Minimize, sampler).unwrap();
+            for trial in run(&mut study, 40) {
+                common::assert_inside(&specs, &trial.params);
+                prop_assert!(space.check(&trial.params).is_ok(), "{name}: {}", trial.params);
+            }
+        }
+    }
+
+    #[test]
+    fn unit_coordinates_round_trip(specs in common::space_specs(), seed in any::<u64>()) {
+        let space = common::space(&specs);
+        let mut study = Study::new(space.clone(), Direction::Minimize, RandomSampler::new(seed)).unwrap();
+        for trial in run(&mut study, 20) {
+            let unit = space.encode(&trial.params).unwrap();
+            prop_assert!(unit.iter().flatten().all(|u| (0.0..=1.0).contains(u)));
+            let point: Vec<f64> = unit.iter().map(|u| u.unwrap_or(0.5)).collect();
+            let back = space.decode(&point).unwrap();
+            // Discrete things come back exactly; continuous doubles to rounding.
+            for (name, value) in trial.params.iter() {
+                let again = back.get(name).unwrap();
+                match (value.as_f64(), again.as_f64()) {
+                    (Some(a), Some(b)) => prop_assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{name}: {a} vs {b}"),
+                    _ => prop_assert_eq!(value, again),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_same_suggestions(specs in common::space_specs(), seed in any::<u64>()) {
+        let space = common::space(&specs);
+        for (a, b) in samplers(seed).into_iter().zip(samplers(seed)) {
+            let mut first = Study::new(space.clone(), Direction::Minimize, a).unwrap();
+            let mut second = Study::new(space.clone(), Direction::Minimize, b).unwrap();
+            prop_assert_eq!(run(&mut first, 25), run(&mut second, 25));
+        }
+    }
+
+    #[test]
+    fn restored_study_continues_exactly(specs in common::space_specs(), seed in any::<u64>(), cut in 0usize..15) {
+        let space = common::space(&specs);
+        for sampler in samplers(seed) {
+            let mut whole = Study::new(space.clone(), Direction::Maximize, sampler.clone()).unwrap();
+            let expected = run(&mut whole, 30);
+
+            let mut first = Study::new(space.clone(), Direction::Maximize, sampler).unwrap();
+            let mut got = run(&mut first, cut);
+            let mut resumed: Study = Study::restore(&first.save().unwrap()).unwrap();
+            got.extend(run(&mut resumed, 30 - got.len()));
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
+
+/// The save/restore test for each concrete sampler type too, with trials
+/// still running at the save and intermediate values reported.
+fn continues_with_running_trials<S>(sampler: S)
+where
+    S: Sampler + Clone + Serialize + DeserializeOwned,
+{
+    let space = SearchSpace::new([
+        ParamSpec::double("lr", 1e-5, 1e-1).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::int("layers", 1, 6),
+        ParamSpec::categorical("opt", ["sgd", "adam"]),
+        ParamSpec::double("momentum", 0.0, 0.9)
+            .step(0.1)
+            .active_when("opt", ["sgd"]),
+    ])
+    .unwrap();
+    let mut whole = Study::new(space.clone(), Direction::Minimize, sampler.clone()).unwrap();
+    let mut saved_at = Study::new(space, Direction::Minimize, sampler).unwrap();
+    for study in [&mut whole, &mut saved_at] {
+        let running = study.ask_n(3).unwrap();
+        study.report(running[0].id, 1, 0.5).unwrap();
+        study.tell(running[1].id, Outcome::Value(1.0)).unwrap();
+    }
+    let json = saved_at.save().unwrap();
+    let mut resumed: Study<S> = Study::restore(&json).unwrap();
+    assert_eq!(resumed.trials(), whole.trials());
+    resumed.tell(0, Outcome::Value(2.0)).unwrap();
+    whole.tell(0, Outcome::Value(2.0)).unwrap();
+    for _ in 0..10 {
+        assert_eq!(resumed.ask().unwrap(), whole.ask().unwrap());
+    }
+    assert_eq!(resumed.save().unwrap(), whole.save().unwrap());
+}
+
+#[test]
+fn every_sampler_type_restores_with_running_trials() {
+    continues_with_running_trials(RandomSampler::new(11));
+    continues_with_running_trials(SobolSampler::new(11));
+    continues_with_running_trials(GridSampler::new(11).with_count("lr", 5));
+    continues_with_running_trials(AnySampler::from(GridSampler::new(11).with_count("lr", 5)));
+}
+
+#[test]
+fn different_seeds_differ() {
+    let space = SearchSpace::new([ParamSpec::double("x", 0.0, 1.0)]).unwrap();
+    for (a, b) in samplers(1).into_iter().zip(samplers(2)) {
+        let mut first = Study::new(space.clone(), Direction::Minimize, a).unwrap();
+        let mut second = Study::new(space.clone(), Direction::Minimize, b).unwrap();
+        assert_ne!(run(&mut first, 4), run(&mut second, 4));
+    }
+}
+
+#[test]
+fn grid_visits_every_point_once_then_ends() {
+    let space = SearchSpace::new([
+        ParamSpec::categorical("opt", ["sgd", "adam", "rmsprop"]),
+        ParamSpec::double("momentum", 0.0, 0.9)
+            .step(0.3)
+            .active_when("opt", ["sgd", "rmsprop"]),
+        ParamSpec::int("layers", 1, 3),
+        ParamSpec::discrete("bs", [32.0, 64.0]),
+    ])
+    .unwrap();
+    // (sgd: 4 + adam: 1 + rmsprop: 4) * 3 * 2
+    let grid = GridSampler::new(5);
+    assert_eq!(grid.grid_size(&space).unwrap(), 54);
+    for sampler in [grid.clone(), grid.in_order()] {
+        let mut study = Study::new(space.clone(), Direction::Minimize, sampler).unwrap();
+        let trials = run(&mut study, 100);
+        assert_eq!(trials.len(), 54);
+        let mut seen: Vec<String> = trials.iter().map(|t| t.params.to_string()).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 54, "no point twice");
+        assert!(matches!(
+            study.ask(),
+            Err(Error::Exhausted { trials: 54, .. })
+        ));
+        assert!(matches!(study.ask_n(3), Err(Error::Exhausted { .. })));
+    }
+}
+
+#[test]
+fn grid_spaces_doubles_evenly_and_geometrically() {
+    let space = SearchSpace::new([
+        ParamSpec::double("lr", 1e-4, 1e-1).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::double("x", 0.0, 1.0),
+    ])
+    .unwrap();
+    let grid = GridSampler::new(0)
+        .in_order()
+        .with_count("lr", 4)
+        .with_default_count(3);
+    let mut study = Study::new(space, Direction::Minimize, grid).unwrap();
+    let trials = run(&mut study, 12);
+    let mut lrs: Vec<f64> = trials.iter().map(|t| t.params.f64("lr").unwrap()).collect();
+    lrs.sort_by(f64::total_cmp);
+    lrs.dedup();
+    let expected = [1e-4, 1e-3, 1e-2, 1e-1];
+    assert_eq!(lrs.len(), 4);
+    for (got, want) in lrs.iter().zip(expected) {
+        assert!((got / want - 1.0).abs() < 1e-12, "{got} vs {want}");
+    }
+    let xs: Vec<f64> = trials
+        .iter()
+        .map(|t| t.params.f64("x").unwrap())
+        .take(12)
+        .step_by(4)
+        .collect();
+    assert_eq!(xs, [0.0, 0.5, 1.0]);
+}
+
+#[test]
+fn grid_rejects_what_it_cannot_enumerate() {
+    let space =
+        SearchSpace::new([ParamSpec::double("x", 0.0, 1.0), ParamSpec::int("n", 0, 3)]).unwrap();
+    let err = Study::new(space.clone(), Direction::Minimize, GridSampler::new(0)).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnsupportedSpace { param, .. } if param == "x"),
+        "{err}"
+    );
+    let err = GridSampler::new(0)
+        .with_count("n", 3)
+        .grid_size(&space)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidSetting { name, .. } if name == "counts.n"),
+        "{err}"
+    );
+    let err = GridSampler::new(0)
+        .with_count("x", 0)
+        .grid_size(&space)
+        .unwrap_err();
+    assert!(err.to_string().contains("counts.x"), "{err}");
+    let huge =
+        SearchSpace::new((0..3).map(|i| ParamSpec::int(&format!("n{i}"), i64::MIN, i64::MAX)))
+            .unwrap();
+    let err = GridSampler::new(0).grid_size(&huge).unwrap_err();
+    assert!(err.to_string().contains("2^64"), "{err}");
+}
+
+#[test]
+fn sobol_skips_the_first_point_and_keeps_going_past_its_period() {
+    let space = SearchSpace::new([ParamSpec::double("x", 0.0, 1.0)]).unwrap();
+    let mut study = Study::new(space, Direction::Minimize, SobolSampler::new(3)).unwrap();
+    // Points 1..=15 plus the 16th make a full 1/16 stratification only
+    // together with point 0, which was skipped: 15 distinct slots of 16.
+    let slots: std::collections::BTreeSet<u32> = run(&mut study, 15)
+        .iter()
+        .map(|t| (t.params.f64("x").unwrap() * 16.0) as u32)
+        .collect();
+    assert_eq!(slots.len(), 15);
+    // Past 2^16 points the sequence restarts with a new scramble, still valid.
+    let json = study
+        .save()
+        .unwrap()
+        .replace("\"issued\":15", "\"issued\":65534");
+    let mut late: Study<SobolSampler> = Study::restore(&json).unwrap();
+    for _ in 0..4 {
+        let x = late.ask().unwrap().params.f64("x").unwrap();
+        assert!((0.0..1.0).contains(&x));
+    }
+}
+
+#[test]
+fn samplers_cover_many_dimensions() {
+    // More than sobol_burley's 256 dimensions.
+    let space =
+        SearchSpace::new((0..300).map(|i| ParamSpec::double(&format!("x{i}"), -1.0, 1.0))).unwrap();
+    let mut study = Study::new(space.clone(), Direction::Minimize, SobolSampler::new(0)).unwrap();
+    let trials = run(&mut study, 8);
+    // Coordinate 299 reuses dimension 43 with a shuffled index: points 1..=7
+    // still fall in 7 different eighths of [-1, 1].
+    let last: Vec<f64> = trials
+        .iter()
+        .map(|t| t.params.f64("x299").unwrap())
+        .collect();
+    let mut slots: Vec<u32> = last[..7].iter().map(|x| ((x + 1.0) * 4.0) as u32).collect();
+    slots.sort();
+    slots.dedup();
+    assert_eq!(slots.len(), 7, "{last:?}");
+    let first: Vec<f64> = trials
+        .iter()
+        .map(|t| t.params.f64("x43").unwrap())
+        .collect();
+    assert_ne!(first, last, "the padded dimensions are not copies");
+}
