@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! cargo run --release --example drift_bench [-- --sizes 1e5,1e6,1e7 --reps 3 --report-rows 1e6 --report-cols 10]
+//! cargo run --release --example drift_bench -- --write-parquet DIR --rows 1e7 --cols 20
+//! /usr/bin/time -v target/release/examples/drift_bench --report-parquet DIR
 //! ```
 //!
 //! Data as the anchors: reference ~ N(0, 1), current ~ N(0.05, 1), n rows
@@ -12,8 +14,15 @@
 //! binning, as scipy's does. `--report-rows`/`--report-cols` also time the
 //! whole per-column report (Evidently's default methods) on a table of that
 //! shape, with one thread and with every core.
+//!
+//! `--write-parquet DIR` writes `reference.parquet` and `current.parquet`
+//! (float64 columns of the same data, in row groups of 2^20 rows, Snappy)
+//! and exits; `--report-parquet DIR` runs `drift_report_parquet` on them once
+//! with every core and prints the time, so that `/usr/bin/time -v` around it
+//! measures the report's peak memory alone.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,8 +35,11 @@ use keelson_drift::distance::{energy_distance, wasserstein_distance};
 use keelson_drift::divergence;
 use keelson_drift::histogram::{Binning, histogram_unsorted};
 use keelson_drift::ks::{Alternative, KsMethod, ks_2samp, ks_2samp_unsorted};
-use keelson_drift::report::{ReportConfig, drift_report};
+use keelson_drift::report::{ReportConfig, drift_report, drift_report_parquet};
 use keelson_drift::{SortedSample, anderson::anderson_ksamp};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -84,7 +96,7 @@ fn sorted(v: &[f64]) -> SortedSample {
 
 type Bench = (
     &'static str,
-    fn(&[f64], &[f64], &[i64], &[i64]) -> f64,
+    fn(&[f64], &[f64], &Int64Array, &Int64Array) -> f64,
     fn(usize) -> bool,
 );
 
@@ -177,10 +189,8 @@ fn benches() -> Vec<Bench> {
         (
             "chi2_contingency(20cat, from raw)",
             |_, _, rc, cc| {
-                let r =
-                    CategoricalColumn::from_array("ref", &Int64Array::from(rc.to_vec())).unwrap();
-                let c =
-                    CategoricalColumn::from_array("cur", &Int64Array::from(cc.to_vec())).unwrap();
+                let r = CategoricalColumn::from_array("ref", rc).unwrap();
+                let c = CategoricalColumn::from_array("cur", cc).unwrap();
                 chi2_contingency(
                     &CategoryCounts::from_counts(r.categories, c.categories),
                     false,
@@ -211,8 +221,72 @@ fn parse_n(s: &str) -> usize {
         .unwrap_or_else(|_| panic!("not a size: {s}"))
 }
 
+/// Write a table of `cols` float64 columns, `rows` rows, in row groups.
+fn write_parquet(path: &Path, rows: usize, cols: usize, shift: f64, seed: u64) {
+    const GROUP: usize = 1 << 20;
+    let fields: Vec<Field> = (0..cols)
+        .map(|i| Field::new(format!("f{i}"), DataType::Float64, false))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(GROUP))
+        .build();
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).unwrap();
+    let mut rngs: Vec<ChaCha8Rng> = (0..cols)
+        .map(|i| ChaCha8Rng::seed_from_u64(seed + i as u64))
+        .collect();
+    let mut done = 0;
+    while done < rows {
+        let n = GROUP.min(rows - done);
+        let arrays: Vec<ArrayRef> = rngs
+            .iter_mut()
+            .map(|rng| {
+                let v: Vec<f64> = (0..n)
+                    .map(|_| StandardNormal.sample(rng))
+                    .map(|x: f64| x + shift)
+                    .collect();
+                Arc::new(Float64Array::from(v)) as ArrayRef
+            })
+            .collect();
+        writer
+            .write(&RecordBatch::try_new(schema.clone(), arrays).unwrap())
+            .unwrap();
+        done += n;
+    }
+    writer.close().unwrap();
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(dir) = arg(&args, "--write-parquet") {
+        let rows = arg(&args, "--rows").map_or(10_000_000, |s| parse_n(&s));
+        let cols = arg(&args, "--cols").map_or(20, |s| parse_n(&s));
+        let dir = Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        write_parquet(&dir.join("reference.parquet"), rows, cols, 0.0, 11);
+        write_parquet(&dir.join("current.parquet"), rows, cols, 0.05, 1011);
+        println!("wrote {rows} x {cols} to {}", dir.display());
+        return;
+    }
+    if let Some(dir) = arg(&args, "--report-parquet") {
+        let dir = Path::new(&dir);
+        let t = Instant::now();
+        let report = drift_report_parquet(
+            &dir.join("reference.parquet"),
+            &dir.join("current.parquet"),
+            &ReportConfig::default(),
+        )
+        .unwrap();
+        let drifted = report.columns.iter().filter(|c| c.drifted()).count();
+        println!(
+            "drift_report_parquet, {} columns ({drifted} drifted), every core: {}",
+            report.columns.len(),
+            fmt(t.elapsed())
+        );
+        return;
+    }
     let sizes: Vec<usize> = arg(&args, "--sizes")
         .unwrap_or_else(|| "1e5,1e6,1e7".into())
         .split(',')
@@ -238,8 +312,8 @@ fn main() {
             (
                 normal(n, 0.0, 20240601),
                 normal(n, 0.05, 20240602),
-                categories(n, &[1.0; 20], 20240603),
-                categories(n, &weights_cur, 20240604),
+                Int64Array::from(categories(n, &[1.0; 20], 20240603)),
+                Int64Array::from(categories(n, &weights_cur, 20240604)),
             )
         })
         .collect();

@@ -325,6 +325,9 @@ impl CategoricalColumn {
     }
 }
 
+/// Widest range of integer values counted in a direct table.
+const DENSE_SPAN: u64 = 1 << 20;
+
 /// Hash-counts a column chunk by chunk; a key is allocated only the first
 /// time its value is seen.
 ///
@@ -476,10 +479,51 @@ impl CategoryAccumulator {
         let array = array.as_primitive_opt::<T>()?;
         self.counts.rows += array.len();
         self.counts.null_count += array.null_count();
-        for v in array.iter().flatten() {
-            *self.ints.entry(to_i64(v)).or_insert(0) += 1;
+        let values = array.values().iter();
+        match array.nulls().filter(|n| n.null_count() > 0) {
+            None => self.add_ints(values.map(|&v| to_i64(v))),
+            Some(nulls) => self.add_ints(
+                values
+                    .zip(nulls.iter())
+                    .filter(|&(_, valid)| valid)
+                    .map(|(&v, _)| to_i64(v)),
+            ),
         }
         Some(())
+    }
+
+    /// Category codes usually span a small range: those are counted in a
+    /// table indexed by `value - min` (a min/max pass, then one increment
+    /// per value), many times faster than hashing every value. Wide or
+    /// sparse ranges are hashed.
+    fn add_ints(&mut self, values: impl Iterator<Item = i64> + Clone) {
+        let (count, lo, hi) = values
+            .clone()
+            .fold((0usize, i64::MAX, i64::MIN), |(n, lo, hi), v| {
+                (n + 1, lo.min(v), hi.max(v))
+            });
+        if count == 0 {
+            return;
+        }
+        let span = hi.abs_diff(lo);
+        if span >= DENSE_SPAN.min(count as u64 + 256) {
+            for v in values {
+                *self.ints.entry(v).or_insert(0) += 1;
+            }
+            return;
+        }
+        let mut table = vec![0u64; span as usize + 1];
+        for v in values {
+            if let Some(c) = table.get_mut(v.abs_diff(lo) as usize) {
+                *c += 1;
+            }
+        }
+        for (offset, n) in table.into_iter().enumerate() {
+            if n > 0 {
+                // lo + offset lies in [lo, hi], so it cannot overflow.
+                *self.ints.entry(lo.wrapping_add(offset as i64)).or_insert(0) += n;
+            }
+        }
     }
 
     /// Floats are keyed by their bits, with `-0.0` folded into `0.0`; NaNs are

@@ -310,3 +310,44 @@ fn tvd_permutation_is_seeded() {
     let p = a.pvalue.unwrap();
     assert!((0.0..=1.0).contains(&p));
 }
+
+/// Integer codes are counted in a direct table when their range is small
+/// and hashed otherwise; both give the counts a plain map gives.
+fn expected_int_counts(values: &[Option<i64>]) -> BTreeMap<Category, u64> {
+    let mut want = BTreeMap::new();
+    for v in values.iter().flatten() {
+        *want.entry(Category::Int(*v)).or_insert(0) += 1;
+    }
+    want
+}
+
+proptest! {
+    #[test]
+    fn integer_columns_count_like_a_map(
+        base in prop_oneof![Just(0i64), Just(-1_000_000), Just(i64::MAX - 300), Just(i64::MIN)],
+        offsets in prop::collection::vec(prop::option::weighted(0.9, 0u32..300), 0..2_000),
+        wide in any::<bool>(),
+    ) {
+        use keelson_drift::column::CategoricalColumn;
+        let mut values: Vec<Option<i64>> = offsets
+            .iter()
+            .map(|o| o.map(|o| base.saturating_add(i64::from(o))))
+            .collect();
+        if wide {
+            values.push(Some(i64::MIN));
+            values.push(Some(i64::MAX));
+        }
+        let array = arrow::array::Int64Array::from(values.clone());
+        let column = CategoricalColumn::from_array("codes", &array).unwrap();
+        prop_assert_eq!(&column.categories, &expected_int_counts(&values));
+        prop_assert_eq!(column.counts.rows, values.len());
+        prop_assert_eq!(column.counts.null_count, values.iter().filter(|v| v.is_none()).count());
+        let narrow: Vec<Option<i16>> = values
+            .iter()
+            .map(|v| v.map(|v| (v.rem_euclid(600) - 300) as i16))
+            .collect();
+        let column = CategoricalColumn::from_array("codes", &arrow::array::Int16Array::from(narrow.clone())).unwrap();
+        let widened: Vec<Option<i64>> = narrow.iter().map(|v| v.map(i64::from)).collect();
+        prop_assert_eq!(&column.categories, &expected_int_counts(&widened));
+    }
+}
