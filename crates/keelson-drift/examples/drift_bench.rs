@@ -31,7 +31,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use keelson_drift::categorical::{CategoryCounts, chi2_contingency};
 use keelson_drift::column::CategoricalColumn;
 use keelson_drift::cvm::{CvmMethod, cramervonmises_2samp};
-use keelson_drift::distance::{energy_distance, wasserstein_distance};
+use keelson_drift::distance::{energy_distance, wasserstein_distance_unsorted};
 use keelson_drift::divergence;
 use keelson_drift::histogram::{Binning, histogram_unsorted};
 use keelson_drift::ks::{Alternative, KsMethod, ks_2samp, ks_2samp_unsorted};
@@ -133,7 +133,7 @@ fn benches() -> Vec<Bench> {
         ),
         (
             "wasserstein_distance",
-            |r, c, _, _| wasserstein_distance(&sorted(r), &sorted(c)).unwrap(),
+            |r, c, _, _| wasserstein_distance_unsorted(r, c).unwrap(),
             all,
         ),
         (

@@ -88,6 +88,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod anderson;
+mod buckets;
 pub mod categorical;
 pub mod column;
 pub mod conformance;

@@ -20,6 +20,7 @@
 //! search degrades into an MSD radix sort.
 
 use super::gap::{Candidate, Extremes};
+use crate::buckets::LinearBuckets;
 use crate::sample::{from_order_key, order_key};
 
 /// Regions with at most this many values are sorted and scanned.
@@ -28,8 +29,6 @@ const LEAF: usize = 256;
 const MAX_DIGIT: u32 = 16;
 /// Narrowest radix digit.
 const MIN_DIGIT: u32 = 8;
-/// About this many values pick the first level's equal-width range.
-const SUBSAMPLE: usize = 1 << 16;
 
 /// The key of `x`, with `-0.0` folded into `0.0` (scipy compares values
 /// numerically, so the two zeros are one value).
@@ -368,25 +367,6 @@ fn key_range(keys: impl Iterator<Item = u64>) -> (u64, u64) {
     keys.fold((u64::MAX, 0), |(lo, hi), k| (lo.min(k), hi.max(k)))
 }
 
-/// Equal-width buckets between two quantiles of a strided subsample, as
-/// `(origin, scale)`; values beyond land in the end buckets. `None` where
-/// the quantiles coincide or the width is infinite or too small to scale.
-///
-/// Equal width in value puts about the same share of a smooth
-/// distribution's mass in each bucket, far finer than buckets by key bits,
-/// which spend most of their range on exponents no value has. The
-/// subsample only steers the speed: any monotone bucketing is exact.
-fn value_buckets(a: &[f64], b: &[f64], buckets: usize) -> Option<(f64, f64)> {
-    let stride = ((a.len() + b.len()) / SUBSAMPLE).max(1);
-    let mut sample: Vec<f64> = a.iter().chain(b).step_by(stride).copied().collect();
-    let tail = sample.len() / 200;
-    let (_, &mut low, _) = sample.select_nth_unstable_by(tail, f64::total_cmp);
-    let last = sample.len() - 1 - tail;
-    let (_, &mut high, _) = sample.select_nth_unstable_by(last, f64::total_cmp);
-    let scale = buckets as f64 / (high - low);
-    (high > low && scale.is_finite() && scale > 0.0).then_some((low, scale))
-}
-
 /// Extremes of `F_a - F_b` for non-empty unsorted `a` and `b` with fewer
 /// than 2^32 values each; `None` if a value is NaN.
 pub(super) fn ecdf_extremes(a: &[f64], b: &[f64]) -> Option<Extremes> {
@@ -412,15 +392,8 @@ pub(super) fn ecdf_extremes(a: &[f64], b: &[f64]) -> Option<Extremes> {
         search.leaf(&mut ka, &mut kb, 0, 0);
     } else {
         let width = digit_width(len, MAX_DIGIT);
-        let top = (1i64 << width) - 1;
-        match value_buckets(a, b, 1 << width) {
-            Some((origin, scale)) => {
-                // Monotone: subtraction, multiplication, the saturating cast
-                // and clamping all preserve order, and the two zeros meet.
-                // (Clamping the integer is much cheaper than the float.)
-                let bucket = |x: f64| (((x - origin) * scale) as i64).clamp(0, top) as usize;
-                search.first_level(a, b, width, bucket)?;
-            }
+        match LinearBuckets::fit(a, b, width) {
+            Some(buckets) => search.first_level(a, b, width, |x| buckets.index(x))?,
             None => {
                 let (lo_key, hi_key) = key_range(a.iter().chain(b).map(|&x| key(x)));
                 let bits = u64::BITS - (lo_key ^ hi_key).leading_zeros();
@@ -428,7 +401,7 @@ pub(super) fn ecdf_extremes(a: &[f64], b: &[f64]) -> Option<Extremes> {
                 let shift = bits - width;
                 let mask = (1u64 << width) - 1;
                 let bucket = |x: f64| ((key(x) >> shift) & mask) as usize;
-                search.first_level(a, b, width, bucket)?;
+                search.first_level(a, b, width, bucket)?
             }
         }
     }
