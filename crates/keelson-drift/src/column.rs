@@ -285,6 +285,28 @@ impl NumericAccumulator {
         let sample = SortedSample::from_vec(values, &format!("column {column:?}"))?;
         Ok(NumericColumn { sample, counts })
     }
+
+    /// The collected values in row order (no NaN) and the counts, unsorted.
+    pub(crate) fn into_parts(self) -> (Vec<f64>, RowCounts) {
+        (self.values, self.counts)
+    }
+}
+
+/// The number of distinct values of two samples, counting at most to
+/// `limit` (and stopping there): enough to apply a rule such as
+/// Evidently's "more than five distinct values" without sorting.
+pub(crate) fn distinct_up_to(reference: &[f64], current: &[f64], limit: usize) -> usize {
+    let mut seen: Vec<f64> = Vec::with_capacity(limit);
+    for &x in reference.iter().chain(current) {
+        // `==` counts -0.0 and 0.0 as one value, as `distinct_union` does.
+        if !seen.contains(&x) {
+            if seen.len() == limit {
+                break;
+            }
+            seen.push(x);
+        }
+    }
+    seen.len()
 }
 
 /// A categorical column reduced to counts per category.

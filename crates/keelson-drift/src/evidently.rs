@@ -16,7 +16,7 @@
 pub use crate::categorical::{chisquare_gof as chisquare, g_test, z_test};
 
 use crate::categorical::CategoryCounts;
-use crate::distance::wasserstein_distance;
+use crate::distance::{wasserstein_distance, wasserstein_distance_unsorted};
 use crate::divergence::{
     fill_zeros_evidently, jensen_shannon, kl_divergence, pairwise_sum, pairwise_sum_by,
 };
@@ -199,6 +199,32 @@ pub fn wasserstein_norm(reference: &SortedSample, current: &SortedSample) -> Res
     }) / n;
     let norm = variance.sqrt().max(0.001);
     Ok(wasserstein_distance(reference, current)? / norm)
+}
+
+/// [`wasserstein_norm`] on samples in any order (see
+/// [`wasserstein_distance_unsorted`](crate::distance::wasserstein_distance_unsorted)):
+/// what a drift report runs on a large numeric column, without sorting it.
+/// The standard deviation is summed in row order, as numpy does.
+///
+/// ```
+/// use keelson_drift::evidently::wasserstein_norm_unsorted;
+///
+/// let w = wasserstein_norm_unsorted(&[1.0, 3.0, 2.0, 4.0], &[2.0, 4.0, 3.0, 5.0])?;
+/// assert!((w - 1.0 / 1.25f64.sqrt()).abs() < 1e-15);
+/// # Ok::<(), keelson_drift::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Empty`] when either sample is empty, [`Error::NaN`](crate::Error::NaN) on a NaN.
+pub fn wasserstein_norm_unsorted(reference: &[f64], current: &[f64]) -> Result<f64> {
+    let w = wasserstein_distance_unsorted(reference, current)?;
+    let n = reference.len() as f64;
+    let mean = pairwise_sum(reference) / n;
+    let variance = pairwise_sum_by(reference.len(), &|i| {
+        let d = reference.get(i).copied().unwrap_or(mean) - mean;
+        d * d
+    }) / n;
+    Ok(w / variance.sqrt().max(0.001))
 }
 
 /// Evidently's `psi` for a categorical column.

@@ -33,6 +33,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use arrow::array::ArrayRef;
@@ -42,10 +43,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::categorical::CategoryCounts;
 use crate::column::{
-    CategoricalColumn, ColumnKind, NumericColumn, RowCounts, distinct_union, types_compatible,
+    CategoricalColumn, ColumnKind, NumericAccumulator, RowCounts, distinct_up_to, types_compatible,
 };
 use crate::error::{Error, Result};
-use crate::histogram::{Binning, histogram};
+use crate::evidently;
+use crate::histogram::{Binning, histogram_unsorted};
 use crate::method::{Method, MethodInput};
 use crate::outcome::{TestResult, Threshold};
 use crate::sample::SortedSample;
@@ -709,11 +711,16 @@ fn unsupported(column: &str, data_type: &DataType, method: Option<&Method>) -> E
 /// One side of a column, converted for testing.
 #[derive(Debug, Clone)]
 pub(crate) enum Prepared {
-    /// Sorted values; the Arrow chunks stay until the method is known, since
-    /// a categorical method (chosen for few distinct values, or by the
-    /// caller) counts the exact values rather than their `f64` images.
+    /// Values in row order, sorted on first need: Evidently's default for
+    /// large columns (Wasserstein, normed) and the picture need no order,
+    /// and sorting is most of the cost of the rest. The Arrow chunks stay
+    /// until the method is known, since a categorical method (chosen for
+    /// few distinct values, or by the caller) counts the exact values rather
+    /// than their `f64` images.
     Numeric {
-        column: NumericColumn,
+        values: Vec<f64>,
+        counts: RowCounts,
+        sorted: OnceLock<SortedSample>,
         chunks: Vec<ArrayRef>,
     },
     Categorical(CategoricalColumn),
@@ -722,20 +729,44 @@ pub(crate) enum Prepared {
 impl Prepared {
     fn counts(&self) -> RowCounts {
         match self {
-            Prepared::Numeric { column, .. } => column.counts,
+            Prepared::Numeric { counts, .. } => *counts,
             Prepared::Categorical(column) => column.counts,
         }
     }
+}
+
+/// The values sorted, once per prepared side (a window's reference is
+/// tested against many windows).
+fn sorted<'a>(
+    values: &[f64],
+    cell: &'a OnceLock<SortedSample>,
+    what: &str,
+) -> Result<&'a SortedSample> {
+    if let Some(sample) = cell.get() {
+        return Ok(sample);
+    }
+    let sample = SortedSample::new(values, what)?;
+    Ok(cell.get_or_init(|| sample))
 }
 
 impl ColumnPlan {
     /// Convert one side's chunks as the column's kind says.
     pub(crate) fn prepare(&self, chunks: Vec<ArrayRef>) -> Result<Prepared> {
         Ok(match self.kind {
-            ColumnKind::Numeric => Prepared::Numeric {
-                column: NumericColumn::from_chunks(&self.name, &chunks)?,
-                chunks,
-            },
+            ColumnKind::Numeric => {
+                let capacity = chunks.iter().map(|c| c.len() - c.null_count()).sum();
+                let mut acc = NumericAccumulator::with_capacity(&self.name, capacity);
+                for chunk in &chunks {
+                    acc.push(chunk.as_ref())?;
+                }
+                let (values, counts) = acc.into_parts();
+                Prepared::Numeric {
+                    values,
+                    counts,
+                    sorted: OnceLock::new(),
+                    chunks,
+                }
+            }
             ColumnKind::Categorical => {
                 Prepared::Categorical(CategoricalColumn::from_chunks(&self.name, &chunks)?)
             }
@@ -795,36 +826,45 @@ impl ColumnPlan {
         match (reference, current) {
             (
                 Prepared::Numeric {
-                    column: r,
+                    values: r,
+                    sorted: r_sorted,
                     chunks: r_chunks,
+                    ..
                 },
                 Prepared::Numeric {
-                    column: c,
+                    values: c,
+                    sorted: c_sorted,
                     chunks: c_chunks,
+                    ..
                 },
             ) => {
-                if r.sample.is_empty() {
+                if r.is_empty() {
                     return empty("reference");
                 }
-                if c.sample.is_empty() {
+                if c.is_empty() {
                     return empty("current");
                 }
                 let method = self.method.unwrap_or_else(|| {
-                    Method::evidently_default(
-                        r.sample.len(),
-                        distinct_union(&r.sample, &c.sample),
-                        true,
-                    )
+                    // The rule only asks whether there are more than 5.
+                    Method::evidently_default(r.len(), distinct_up_to(r, c, 6), true)
                 });
-                let result = match method.input() {
-                    MethodInput::Numeric | MethodInput::Either => {
-                        method.run_numeric(&r.sample, &c.sample)
+                let (r_what, c_what) = (
+                    format!("column {:?} (reference)", self.name),
+                    format!("column {:?} (current)", self.name),
+                );
+                let result = match (method, method.input()) {
+                    (Method::WassersteinNormed, _) => {
+                        evidently::wasserstein_norm_unsorted(r, c).map(TestResult::distance)
                     }
-                    MethodInput::Categorical => self
+                    (_, MethodInput::Numeric | MethodInput::Either) => sorted(r, r_sorted, &r_what)
+                        .and_then(|rs| {
+                            sorted(c, c_sorted, &c_what).and_then(|cs| method.run_numeric(rs, cs))
+                        }),
+                    (_, MethodInput::Categorical) => self
                         .count(r_chunks, c_chunks)
                         .and_then(|table| method.run_categorical(&table)),
                 };
-                Run::new(method, result, numeric_histogram(&r.sample, &c.sample))
+                Run::new(method, result, numeric_histogram(r, c))
             }
             (Prepared::Categorical(r), Prepared::Categorical(c)) => {
                 if r.categories.is_empty() {
@@ -886,10 +926,10 @@ impl Run {
 
 /// Sturges bins on the joint range, or 30 equal-width bins where Sturges
 /// gives more; `None` when the range is not finite.
-fn numeric_histogram(reference: &SortedSample, current: &SortedSample) -> Option<ColumnHistogram> {
-    let sturges = histogram(reference, current, &Binning::Sturges).ok()?;
+fn numeric_histogram(reference: &[f64], current: &[f64]) -> Option<ColumnHistogram> {
+    let sturges = histogram_unsorted(reference, current, &Binning::Sturges).ok()?;
     let bins = if sturges.bins() > MAX_BARS {
-        histogram(reference, current, &Binning::EqualWidth { bins: MAX_BARS }).ok()?
+        histogram_unsorted(reference, current, &Binning::EqualWidth { bins: MAX_BARS }).ok()?
     } else {
         sturges
     };
