@@ -117,6 +117,15 @@ pub enum Error {
         /// What is known instead.
         reason: String,
     },
+    /// A protocol file for [`protocol`](crate::protocol) is malformed or
+    /// contradicts the test functions.
+    #[error("protocol field {field}: {reason}")]
+    Protocol {
+        /// The offending field, e.g. `functions[2]` or `branin.f_star`.
+        field: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -39,8 +39,9 @@
 //!   `categorical`, plus conditional parameters; validation that names the
 //!   offending parameter; the JSON/YAML document format; the unit-cube
 //!   representation samplers work in.
-//! * **Samplers** — [`samplers`]: [`RandomSampler`], [`GridSampler`] and
-//!   [`SobolSampler`] (scrambled, skipping the first point as Katib does),
+//! * **Samplers** — [`samplers`]: [`RandomSampler`], [`GridSampler`],
+//!   [`SobolSampler`] (scrambled, skipping the first point as Katib does)
+//!   and [`TpeSampler`] (Optuna's TPE, univariate or multivariate),
 //!   behind the [`Sampler`] trait; [`AnySampler`] picks one at run time and
 //!   serializes.
 //! * **Studies** — [`study`]: ask / ask_n / tell / report, the best trial,
@@ -51,7 +52,10 @@
 //! * **Test functions** — [`testfns`]: Branin, Hartmann, Rosenbrock,
 //!   Ackley, ... with bounds and known optima, by name (`rosenbrock10`).
 //!
-//! Not yet: TPE, CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT, NSGA-II,
+//! * **Protocol** — [`protocol`]: the HPO anchor protocol's runner, records
+//!   and summary tables, for comparing with Optuna.
+//!
+//! Not yet: CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT, NSGA-II,
 //! and building a study from a Katib `Experiment`. See `docs/hpo.md`.
 //!
 //! # Features
@@ -67,6 +71,8 @@
 //! * `rand`, `rand_chacha` (with `serde`) — seeded randomness that is the same
 //!   on every platform and whose position is saved with the study, which is
 //!   what makes a restored study continue exactly.
+//! * `rand_distr` — standard normal draws (ziggurat) for TPE's truncated
+//!   Gaussian kernels, by rejection.
 //! * `sobol_burley` — Sobol direction numbers and a fast hash-based Owen
 //!   scramble; writing those tables by hand would only add risk.
 //! * `indicatif` (optional, `progress`) — the progress bar.
@@ -76,6 +82,7 @@ mod error;
 pub mod fuzz;
 mod normal;
 pub mod optimize;
+pub mod protocol;
 pub mod pruner;
 pub mod samplers;
 pub mod space;
@@ -85,7 +92,9 @@ pub mod testfns;
 pub use error::{Error, Result};
 pub use optimize::{ObjectiveValue, OptimizeOptions, OptimizeSummary, TrialRun};
 pub use pruner::{Decision, MedianStop, Pruner, Reference, SuccessiveHalving};
-pub use samplers::{AnySampler, Context, GridSampler, RandomSampler, Sampler, SobolSampler};
+pub use samplers::{
+    AnySampler, Context, GridSampler, RandomSampler, Sampler, SobolSampler, TpeSampler,
+};
 pub use space::{
     Condition, Distribution, FeasibleSpace, ListItem, Number, Param, ParamKind, ParamSpec,
     ParameterType, Params, SearchSpace, SpaceSpec, Value,

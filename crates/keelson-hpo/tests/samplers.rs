@@ -6,19 +6,37 @@
 
 mod common;
 
+use keelson_hpo::samplers::TpeOptions;
 use keelson_hpo::{
     AnySampler, Direction, Error, GridSampler, Outcome, ParamSpec, RandomSampler, Sampler,
-    SearchSpace, SobolSampler, Study, Trial,
+    SearchSpace, SobolSampler, Study, TpeSampler, Trial,
 };
 use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-fn samplers(seed: u64) -> [AnySampler; 3] {
+/// TPE with few startup trials, so that short runs exercise the model.
+fn tpe(seed: u64, multivariate: bool, group: bool, constant_liar: bool) -> TpeSampler {
+    TpeSampler::with_options(
+        seed,
+        TpeOptions {
+            n_startup_trials: 3,
+            multivariate,
+            group,
+            constant_liar,
+            ..TpeOptions::default()
+        },
+    )
+}
+
+fn samplers(seed: u64) -> [AnySampler; 6] {
     [
         RandomSampler::new(seed).into(),
         SobolSampler::new(seed).into(),
         GridSampler::new(seed).with_default_count(4).into(),
+        tpe(seed, false, false, false).into(),
+        tpe(seed, true, false, true).into(),
+        tpe(seed, true, true, false).into(),
     ]
 }
 
@@ -150,6 +168,142 @@ fn every_sampler_type_restores_with_running_trials() {
     continues_with_running_trials(SobolSampler::new(11));
     continues_with_running_trials(GridSampler::new(11).with_count("lr", 5));
     continues_with_running_trials(AnySampler::from(GridSampler::new(11).with_count("lr", 5)));
+    for (multivariate, group, liar) in [
+        (false, false, false),
+        (false, false, true),
+        (true, false, true),
+        (true, true, true),
+    ] {
+        continues_with_running_trials(tpe(11, multivariate, group, liar));
+        continues_with_running_trials(AnySampler::from(tpe(11, multivariate, group, liar)));
+    }
+}
+
+/// Runs `n` trials with up to `parallel` of them running at once (told in
+/// the order asked), pruning every fifth and failing every seventh.
+fn run_parallel<S: Sampler>(study: &mut Study<S>, n: usize, parallel: usize) -> Vec<Trial> {
+    let mut out = Vec::new();
+    let mut running = std::collections::VecDeque::new();
+    while out.len() < n {
+        while running.len() < parallel && out.len() + running.len() < n {
+            running.push_back(study.ask().unwrap());
+        }
+        let trial = running.pop_front().unwrap();
+        let outcome = match trial.id % 35 {
+            id if id % 7 == 6 => Outcome::Failed,
+            id if id % 5 == 4 => {
+                study.report(trial.id, 1, objective(&trial)).unwrap();
+                Outcome::Pruned
+            }
+            _ => Outcome::Value(objective(&trial)),
+        };
+        study.tell(trial.id, outcome).unwrap();
+        out.push(trial);
+    }
+    out
+}
+
+#[test]
+fn tpe_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
+    let specs = vec![
+        ParamSpec::categorical("opt", ["sgd", "adam", "rmsprop"]),
+        ParamSpec::double("lr", 1e-5, 1e-1).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::double("momentum", 0.0, 0.9)
+            .step(0.1)
+            .active_when("opt", ["sgd", "rmsprop"]),
+        ParamSpec::double("nesterov_mix", 0.0, 1.0).active_when("opt", ["sgd", "rmsprop"]),
+        ParamSpec::int("layers", 1, 8),
+        ParamSpec::int("width", 16, 1024).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::discrete("bs", [16.0, 32.0, 64.0]),
+        ParamSpec::double("dropout", 0.0, 0.5).distribution(keelson_hpo::Distribution::Normal),
+    ];
+    let space = SearchSpace::new(specs.clone()).unwrap();
+    for (multivariate, group, liar) in [
+        (false, false, false),
+        (false, false, true),
+        (true, false, false),
+        (true, true, true),
+    ] {
+        let sampler = tpe(5, multivariate, group, liar);
+        let mut whole = Study::new(space.clone(), Direction::Minimize, sampler.clone()).unwrap();
+        let trials = run_parallel(&mut whole, 60, 4);
+        for t in &trials {
+            common::assert_inside(&specs, &t.params);
+        }
+        let mut again = Study::new(space.clone(), Direction::Minimize, sampler).unwrap();
+        assert_eq!(run_parallel(&mut again, 60, 4), trials, "deterministic");
+        let json = again.save().unwrap();
+        let mut resumed: Study<TpeSampler> = Study::restore(&json).unwrap();
+        assert_eq!(resumed.ask().unwrap(), again.ask().unwrap());
+    }
+}
+
+#[test]
+fn tpe_rejects_bad_options_naming_them() {
+    let space = SearchSpace::new([ParamSpec::double("x", 0.0, 1.0)]).unwrap();
+    let bad = [
+        (
+            TpeOptions {
+                n_ei_candidates: 0,
+                ..TpeOptions::default()
+            },
+            "tpe.n_ei_candidates",
+        ),
+        (
+            TpeOptions {
+                prior_weight: f64::NAN,
+                ..TpeOptions::default()
+            },
+            "tpe.prior_weight",
+        ),
+        (
+            TpeOptions {
+                group: true,
+                ..TpeOptions::default()
+            },
+            "tpe.group",
+        ),
+        (
+            TpeOptions {
+                gamma: keelson_hpo::samplers::Gamma::Linear {
+                    fraction: -1.0,
+                    max: 25,
+                },
+                ..TpeOptions::default()
+            },
+            "tpe.gamma.fraction",
+        ),
+    ];
+    for (options, name) in bad {
+        let err = Study::new(
+            space.clone(),
+            Direction::Minimize,
+            TpeSampler::with_options(0, options),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidSetting { name: n, .. } if n == name),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn tpe_handles_hundreds_of_dimensions() {
+    // Factors of 300-dimensional kernels leave f64's range: the log path.
+    let space =
+        SearchSpace::new((0..300).map(|i| ParamSpec::double(&format!("x{i}"), -1.0, 1.0))).unwrap();
+    for multivariate in [false, true] {
+        let mut study = Study::new(
+            space.clone(),
+            Direction::Minimize,
+            tpe(1, multivariate, false, false),
+        )
+        .unwrap();
+        for trial in run(&mut study, 15) {
+            assert_eq!(trial.params.len(), 300);
+        }
+    }
 }
 
 #[test]

@@ -8,12 +8,14 @@
 mod grid;
 mod random;
 mod sobol;
+mod tpe;
 
 use serde::{Deserialize, Serialize};
 
 pub use grid::GridSampler;
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
+pub use tpe::{Gamma, TpeOptions, TpeSampler, Weights};
 
 use crate::Result;
 use crate::space::{Params, SearchSpace};
@@ -135,6 +137,8 @@ pub enum AnySampler {
     Grid(GridSampler),
     /// [`SobolSampler`].
     Sobol(SobolSampler),
+    /// [`TpeSampler`].
+    Tpe(TpeSampler),
 }
 
 impl Sampler for AnySampler {
@@ -143,6 +147,7 @@ impl Sampler for AnySampler {
             AnySampler::Random(s) => s.name(),
             AnySampler::Grid(s) => s.name(),
             AnySampler::Sobol(s) => s.name(),
+            AnySampler::Tpe(s) => s.name(),
         }
     }
 
@@ -151,6 +156,7 @@ impl Sampler for AnySampler {
             AnySampler::Random(s) => s.check_space(space),
             AnySampler::Grid(s) => s.check_space(space),
             AnySampler::Sobol(s) => s.check_space(space),
+            AnySampler::Tpe(s) => s.check_space(space),
         }
     }
 
@@ -159,6 +165,7 @@ impl Sampler for AnySampler {
             AnySampler::Random(s) => s.suggest(ctx),
             AnySampler::Grid(s) => s.suggest(ctx),
             AnySampler::Sobol(s) => s.suggest(ctx),
+            AnySampler::Tpe(s) => s.suggest(ctx),
         }
     }
 }
@@ -178,5 +185,11 @@ impl From<GridSampler> for AnySampler {
 impl From<SobolSampler> for AnySampler {
     fn from(s: SobolSampler) -> Self {
         AnySampler::Sobol(s)
+    }
+}
+
+impl From<TpeSampler> for AnySampler {
+    fn from(s: TpeSampler) -> Self {
+        AnySampler::Tpe(s)
     }
 }

@@ -1,0 +1,172 @@
+//! Runs keelson's samplers on the HPO anchor protocol and prints one JSON
+//! record per (function, sampler, budget, seed), in the anchor's format.
+//!
+//! ```sh
+//! cargo run --release -p keelson-hpo --example hpo_protocol -- ../shared/anchors/hpo/protocol.json \
+//!     [--samplers random,sobol,tpe] [--seeds 0,1] [--functions branin,hartmann6] [--summary]
+//! cargo run --release -p keelson-hpo --example hpo_protocol -- PROTOCOL.json --timing 1000
+//! ```
+//!
+//! `--summary` adds markdown tables (median regret, CPU per trial) on
+//! stdout after the records; `--timing N` instead times each sampler on the
+//! protocol's timing function (branin) for N trials per timing seed and
+//! prints the cumulative and marginal time per trial at N = 100, 200, 1000
+//! (those up to N, and N). The record logic lives in
+//! `keelson_hpo::protocol`; this is only the command line.
+
+use std::process::ExitCode;
+
+use keelson_hpo::protocol::{self, Protocol, Record};
+
+struct Args {
+    path: String,
+    samplers: Option<Vec<String>>,
+    seeds: Option<Vec<u64>>,
+    functions: Option<Vec<String>>,
+    summary: bool,
+    timing: Option<usize>,
+}
+
+fn list(value: Option<String>, flag: &str) -> Result<Vec<String>, String> {
+    let v = value.ok_or_else(|| format!("{flag} needs a comma-separated list"))?;
+    Ok(v.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let mut args = Args {
+        path: String::new(),
+        samplers: None,
+        seeds: None,
+        functions: None,
+        summary: false,
+        timing: None,
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--samplers" => args.samplers = Some(list(it.next(), &a)?),
+            "--functions" => args.functions = Some(list(it.next(), &a)?),
+            "--seeds" => {
+                let seeds = list(it.next(), &a)?
+                    .iter()
+                    .map(|s| s.parse().map_err(|e| format!("--seeds: {s:?}: {e}")))
+                    .collect::<Result<_, _>>()?;
+                args.seeds = Some(seeds);
+            }
+            "--summary" => args.summary = true,
+            "--timing" => {
+                let n = it.next().ok_or("--timing needs a trial count")?;
+                args.timing = Some(n.parse().map_err(|e| format!("--timing: {n:?}: {e}"))?);
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+            path if args.path.is_empty() => args.path = path.to_owned(),
+            extra => return Err(format!("unexpected argument {extra:?}")),
+        }
+    }
+    if args.path.is_empty() {
+        return Err("usage: hpo_protocol PROTOCOL.json [--samplers LIST] [--seeds LIST] [--functions LIST] [--summary] [--timing N]".into());
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hpo_protocol: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print(record: &Record) -> Result<(), String> {
+    println!(
+        "{}",
+        serde_json::to_string(record).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let text = std::fs::read_to_string(&args.path).map_err(|e| format!("{}: {e}", args.path))?;
+    let protocol = Protocol::from_json(&text).map_err(|e| e.to_string())?;
+    let resolved = protocol.resolve().map_err(|e| e.to_string())?;
+    let wanted = args.samplers.clone().unwrap_or_else(|| {
+        protocol::SAMPLERS
+            .iter()
+            .chain(&protocol::PLANNED)
+            .map(|s| s.to_string())
+            .collect()
+    });
+    let mut samplers = Vec::new();
+    for name in wanted {
+        match protocol::sampler(&name, 0).map_err(|e| e.to_string())? {
+            Some(_) => samplers.push(name),
+            None => eprintln!("hpo_protocol: skipping {name}: not implemented yet"),
+        }
+    }
+    let mut records = Vec::new();
+    if let Some(n) = args.timing {
+        let plan = protocol.timing.clone();
+        let fname = plan.as_ref().map_or("branin", |p| p.function.as_str());
+        let spec = protocol::FunctionSpec {
+            name: fname.to_owned(),
+            dim: None,
+            params: None,
+            params_uniform_box: None,
+            f_star: None,
+        };
+        let function = protocol::resolve_function(&spec).map_err(|e| e.to_string())?;
+        let seeds = args
+            .seeds
+            .clone()
+            .or_else(|| plan.as_ref().map(|p| p.seeds.clone()))
+            .unwrap_or_else(|| vec![0]);
+        let mut counts: Vec<usize> = [100, 200, 1000].into_iter().filter(|&c| c < n).collect();
+        counts.push(n);
+        for s in &samplers {
+            for &seed in &seeds {
+                let rs =
+                    protocol::run_timing(&function, s, seed, &counts).map_err(|e| e.to_string())?;
+                for r in &rs {
+                    print(r)?;
+                }
+                records.extend(rs);
+            }
+        }
+        println!("\n{}", protocol::timing_markdown(&records));
+        return Ok(());
+    }
+    let seeds = args.seeds.clone().unwrap_or_else(|| protocol.seeds.clone());
+    for f in &resolved {
+        let name = f.function.name();
+        if args
+            .functions
+            .as_ref()
+            .is_some_and(|fs| !fs.iter().any(|x| x == name))
+        {
+            continue;
+        }
+        for s in &samplers {
+            if !protocol::can_search(s, f) {
+                eprintln!("hpo_protocol: skipping {s} on {name}: it cannot search that space");
+                continue;
+            }
+            for &seed in &seeds {
+                let rs = protocol::run(f, s, seed, &protocol.budgets).map_err(|e| e.to_string())?;
+                for r in &rs {
+                    print(r)?;
+                }
+                records.extend(rs);
+            }
+        }
+    }
+    if args.summary {
+        println!("\n{}", protocol::summary_markdown(&records));
+    }
+    Ok(())
+}
