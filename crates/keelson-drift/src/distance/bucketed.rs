@@ -19,18 +19,17 @@ use crate::distance::CompensatedSum;
 /// Buckets in the pass (2^16: counts and sums stay in L2).
 const WIDTH: u32 = 16;
 
-/// Per-bucket totals of one sample.
-struct Tally {
-    counts: Vec<u32>,
-    sums: Vec<f64>,
+/// Per-bucket totals of one sample: the sum of `x − edge` and the count,
+/// side by side so that a value touches one cache line.
+#[derive(Clone, Copy, Default)]
+struct Cell {
+    sum: f64,
+    count: f64,
 }
 
 /// What one pass over a sample saw: `None` on a value that is not finite.
-fn tally(values: &[f64], buckets: &LinearBuckets) -> Option<(Tally, f64, f64)> {
-    let mut t = Tally {
-        counts: vec![0; buckets.len()],
-        sums: vec![0.0; buckets.len()],
-    };
+fn tally(values: &[f64], buckets: &LinearBuckets) -> Option<(Vec<Cell>, f64, f64)> {
+    let mut cells = vec![Cell::default(); buckets.len()];
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut finite = true;
     for &x in values {
@@ -38,12 +37,13 @@ fn tally(values: &[f64], buckets: &LinearBuckets) -> Option<(Tally, f64, f64)> {
         lo = lo.min(x);
         hi = hi.max(x);
         let b = buckets.index(x);
-        if let (Some(c), Some(s)) = (t.counts.get_mut(b), t.sums.get_mut(b)) {
-            *c += 1;
-            *s += x - buckets.nominal_edge(b);
+        if let Some(cell) = cells.get_mut(b) {
+            cell.sum += x - buckets.nominal_edge(b);
+            // Exact: counts stay far below 2^53.
+            cell.count += 1.0;
         }
     }
-    finite.then_some((t, lo, hi))
+    finite.then_some((cells, lo, hi))
 }
 
 /// `W1` for non-empty `u` and `v` with fewer than 2^32 values each, or
@@ -68,20 +68,22 @@ pub(super) fn wasserstein(u: &[f64], v: &[f64]) -> Option<f64> {
     let mut crossing = Vec::new();
     let (mut i, mut j) = (0i64, 0i64);
     for b in 0..buckets.len() {
-        let (ka, kb) = (i64::from(tu.counts[b]), i64::from(tv.counts[b]));
+        let (ka, kb) = (tu[b].count as i64, tv[b].count as i64);
         let (from, to) = (start[b], start[b + 1]);
         let num = i * n2 - j * n1;
         if num - kb * n1 >= 0 || num + ka * n2 <= 0 {
             let edge = buckets.nominal_edge(b);
             let gap = i as f64 / f1 - j as f64 / f2;
-            let in_u = (ka as f64 * (to - edge) - tu.sums[b]) / f1;
-            let in_v = (kb as f64 * (to - edge) - tv.sums[b]) / f2;
+            let in_u = (ka as f64 * (to - edge) - tu[b].sum) / f1;
+            let in_v = (kb as f64 * (to - edge) - tv[b].sum) / f2;
             total.add((gap * (to - from) + in_u - in_v).abs());
         } else {
             crossing.push(Crossing {
                 bucket: b,
                 i,
                 j,
+                len_u: ka as usize,
+                len_v: kb as usize,
                 from,
                 to,
             });
@@ -100,6 +102,8 @@ struct Crossing {
     bucket: usize,
     i: i64,
     j: i64,
+    len_u: usize,
+    len_v: usize,
     from: f64,
     to: f64,
 }
@@ -114,26 +118,45 @@ fn walk_crossings(
     (f1, f2): (f64, f64),
     total: &mut CompensatedSum,
 ) {
-    let mut slot = vec![usize::MAX; buckets.len()];
-    for (k, c) in crossing.iter().enumerate() {
-        slot[c.bucket] = k;
+    // One bit per bucket marks the crossing ones, so the many values of
+    // other buckets cost one L1 lookup; the crossing buckets' values go
+    // straight to their slots in one flat buffer per sample.
+    let mut marked = vec![0u64; buckets.len().div_ceil(64)];
+    for c in crossing {
+        marked[c.bucket / 64] |= 1 << (c.bucket % 64);
     }
-    let gather = |values: &[f64]| {
-        let mut per: Vec<Vec<f64>> = vec![Vec::new(); crossing.len()];
+    let gather = |values: &[f64], len: fn(&Crossing) -> usize| {
+        let mut next = vec![0usize; buckets.len()];
+        let mut bounds = Vec::with_capacity(crossing.len() + 1);
+        let mut total = 0;
+        bounds.push(0);
+        for c in crossing {
+            next[c.bucket] = total;
+            total += len(c);
+            bounds.push(total);
+        }
+        let mut flat = vec![0.0f64; total];
         for &x in values {
-            if let Some(&k) = slot.get(buckets.index(x))
-                && let Some(list) = per.get_mut(k)
+            let b = buckets.index(x);
+            if marked.get(b / 64).is_some_and(|w| w >> (b % 64) & 1 == 1)
+                && let Some(at) = next.get_mut(b)
+                && let Some(slot) = flat.get_mut(*at)
             {
-                list.push(x + 0.0);
+                *slot = x + 0.0;
+                *at += 1;
             }
         }
-        for list in &mut per {
-            list.sort_unstable_by(f64::total_cmp);
+        for w in bounds.windows(2) {
+            if let Some(part) = flat.get_mut(w[0]..w[1]) {
+                part.sort_unstable_by(f64::total_cmp);
+            }
         }
-        per
+        (flat, bounds)
     };
-    let (pu, pv) = (gather(u), gather(v));
-    for ((c, a), b) in crossing.iter().zip(&pu).zip(&pv) {
+    let ((fu, bu), (fv, bv)) = (gather(u, |c| c.len_u), gather(v, |c| c.len_v));
+    for ((c, ru), rv) in crossing.iter().zip(bu.windows(2)).zip(bv.windows(2)) {
+        let a = fu.get(ru[0]..ru[1]).unwrap_or_default();
+        let b = fv.get(rv[0]..rv[1]).unwrap_or_default();
         let (mut i, mut j) = (c.i as f64, c.j as f64);
         let (mut p, mut q) = (0, 0);
         let mut at = c.from;
