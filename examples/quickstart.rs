@@ -4,16 +4,19 @@
 //!    table: kind, namespace/name, and the problems found (or "ok");
 //! 2. writes two small Parquet files (a training set and a day of production
 //!    data in which two columns drifted), runs the drift report on them, prints
-//!    one line per column and writes the report as an HTML page.
+//!    one line per column and writes the report as an HTML page;
+//! 3. tunes a standard test function (Branin) with TPE, saves the study as
+//!    JSON and shows that the restored study makes the same next suggestion,
+//!    which is how a controller resumes after a restart.
 //!
 //! ```text
 //! cargo run --release --example quickstart [DIR]
 //! ```
 //!
-//! `DIR` defaults to `examples/manifests`. The Parquet files and the page go to
-//! `keelson-quickstart/` under the system's temporary directory. Exits with
-//! status 1 when a manifest cannot be read at all or the drift step fails, so
-//! the command can gate a CI step.
+//! `DIR` defaults to `examples/manifests`. The Parquet files, the page and the
+//! saved study go to `keelson-quickstart/` under the system's temporary
+//! directory. Exits with status 1 when a manifest cannot be read at all or the
+//! drift or tuning step fails, so the command can gate a CI step.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,22 +26,61 @@ use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray}
 use arrow::datatypes::{DataType, Field, Schema};
 use keelson::crd::{self, validate::validate};
 use keelson::drift::report::{ReportConfig, drift_report_parquet};
+use keelson::hpo::testfns::TestFunction;
+use keelson::hpo::{Direction, OptimizeOptions, Study, TpeSampler};
 use parquet::arrow::ArrowWriter;
 
 fn main() -> ExitCode {
     let manifests = check_manifests();
+    let dir = std::env::temp_dir().join("keelson-quickstart");
     println!();
-    let drift = match check_drift(&std::env::temp_dir().join("keelson-quickstart")) {
+    let drift = step("drift", check_drift(&dir));
+    println!();
+    let tuning = step("tuning", tune(&dir));
+    [manifests, drift, tuning]
+        .into_iter()
+        .find(|code| *code != ExitCode::SUCCESS)
+        .unwrap_or(ExitCode::SUCCESS)
+}
+
+fn step(name: &str, result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("drift step failed: {e}");
+            eprintln!("{name} step failed: {e}");
             ExitCode::FAILURE
         }
-    };
-    if manifests == ExitCode::SUCCESS {
-        drift
+    }
+}
+
+/// Step 3: 60 trials of TPE on Branin, then save and resume the study.
+fn tune(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(dir)?;
+    let branin = TestFunction::by_name("branin")?;
+    let mut study = Study::new(branin.space()?, Direction::Minimize, TpeSampler::new(7))?;
+    let options = OptimizeOptions::new().progress(false);
+    let summary = study.optimize_with(60, &options, |trial| branin.evaluate(trial.params()))?;
+    let best = study
+        .best_trial()
+        .and_then(|t| t.value)
+        .ok_or("no trial completed")?;
+    println!(
+        "tuning: {} trials of TPE on branin, best {best:.4} (the optimum is {:.4})",
+        summary.completed,
+        branin.optimum().value
+    );
+    let saved = dir.join("study.json");
+    std::fs::write(&saved, study.save()?)?;
+    let mut resumed: Study<TpeSampler> = Study::restore(&std::fs::read_to_string(&saved)?)?;
+    let same = resumed.ask()? == study.ask()?;
+    println!(
+        "study saved to {}; restored, it suggests the same next trial: {same}",
+        saved.display()
+    );
+    if same {
+        Ok(())
     } else {
-        manifests
+        Err("the restored study diverged".into())
     }
 }
 
