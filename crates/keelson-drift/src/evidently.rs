@@ -202,7 +202,7 @@ pub fn wasserstein_norm(reference: &SortedSample, current: &SortedSample) -> Res
 }
 
 /// [`wasserstein_norm`] on samples in any order (see
-/// [`wasserstein_distance_unsorted`](crate::distance::wasserstein_distance_unsorted)):
+/// [`wasserstein_distance_unsorted`]):
 /// what a drift report runs on a large numeric column, without sorting it.
 /// The standard deviation is summed in row order, as numpy does.
 ///
@@ -215,7 +215,7 @@ pub fn wasserstein_norm(reference: &SortedSample, current: &SortedSample) -> Res
 /// ```
 ///
 /// # Errors
-/// [`Error::Empty`] when either sample is empty, [`Error::NaN`](crate::Error::NaN) on a NaN.
+/// [`Error::Empty`] when either sample is empty, [`Error::NaN`] on a NaN.
 pub fn wasserstein_norm_unsorted(reference: &[f64], current: &[f64]) -> Result<f64> {
     let w = wasserstein_distance_unsorted(reference, current)?;
     let n = reference.len() as f64;
