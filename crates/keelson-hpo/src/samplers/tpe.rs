@@ -24,9 +24,11 @@
 //! branch-free over kernel-major arrays with an inlined `exp` the compiler
 //! can vectorize; the trials' unit coordinates, their per-parameter sorted
 //! order and their Z-order are cached between asks instead of being
-//! re-encoded. On a long history a density sums only the runs of kernels
-//! near the point ([`Window`]), and candidates whose score is bounded below
-//! the best so far are not scored; both leave the choice unchanged.
+//! re-encoded, and so is each trial kernel's normalizer (an erfc near a
+//! bound) while its bandwidth stays the same. On a long history a density
+//! sums only the runs of kernels near the point ([`Window`]), and
+//! candidates whose score is bounded below the best so far are not scored;
+//! all of these leave the choice unchanged.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -469,6 +471,13 @@ struct Cache {
     /// mostly adjacent, so runs of kernels in this order have small boxes
     /// (see [`Window`]).
     zorder: Vec<(u64, u32)>,
+    /// Per trial and dimension (`n * dims`), the last kernel normalizer
+    /// that needed an erfc ([`inverse_kernel_norm`]) and the 1/σ it was
+    /// for (NaN: none yet). The coordinate and cells are the trial's and
+    /// the dimension's, so an equal 1/σ gives the same value: on a long
+    /// history most bandwidths sit at the magic clip and do not change
+    /// between asks.
+    norms: Vec<(f64, f64)>,
 }
 
 impl Cache {
@@ -490,6 +499,7 @@ impl Cache {
             for (j, (u, dim)) in unit.iter().zip(dims).enumerate() {
                 let x = u.map_or(f64::NAN, |u| dim.internal(u));
                 self.coords.push(x);
+                self.norms.push((f64::NAN, f64::NAN));
                 if let (Some(_), Some(sorted)) = (u, self.sorted.get_mut(j)) {
                     let key = (x, tie_rank(t as u32));
                     let at = sorted.partition_point(|e| (e.0, tie_rank(e.1)) <= key);
@@ -810,7 +820,7 @@ impl TpeSampler {
             .collect()
     }
 
-    fn mixture(&self, block: &[usize], dims: &[Dim], members: &[(u32, f64)]) -> Mixture {
+    fn mixture(&mut self, block: &[usize], dims: &[Dim], members: &[(u32, f64)]) -> Mixture {
         let o = &self.options;
         // A long history's kernels go in an order that keeps neighbours
         // together (along the block's one numeric dimension, or the cached
@@ -927,17 +937,44 @@ impl TpeSampler {
             };
             // One pass per kernel: clip, normalizer into the factor, 1/σ.
             let mut inv_sigma = Vec::with_capacity(k);
-            for ((s, &m), f) in sigma.iter_mut().zip(&mu).zip(factor.iter_mut()) {
-                // Comparisons, not f64::clamp: it checks its bounds on every call.
-                *s = if *s < min_sigma {
-                    min_sigma
+            let n_dims = self.cache.dims.len();
+            let inv_min_sigma = 1.0 / min_sigma;
+            for (i, ((s, &m), f)) in sigma.iter_mut().zip(&mu).zip(factor.iter_mut()).enumerate() {
+                // Comparisons, not f64::clamp: it checks its bounds on every
+                // call. A clipped σ (most, on a long history) reuses the
+                // one division by the clip: the same 1/σ, bit for bit.
+                let is;
+                (*s, is) = if *s < min_sigma {
+                    (min_sigma, inv_min_sigma)
                 } else if *s > 1.0 {
-                    1.0
+                    (1.0, 1.0)
                 } else {
-                    *s
+                    (*s, 1.0 / *s)
                 };
-                let is = 1.0 / *s;
-                *f *= inverse_kernel_norm(m, is, cells);
+                // Both bounds beyond 8.5 σ: no erfc, nothing to cache.
+                let far = m * is > 8.5 && (1.0 - m) * is > 8.5;
+                let slot = if far {
+                    None
+                } else {
+                    members
+                        .get(i)
+                        .and_then(|&(t, _)| self.cache.norms.get_mut(t as usize * n_dims + j))
+                };
+                *f *= match slot {
+                    // The same trial (so centre) and dimension, the same 1/σ.
+                    Some(&mut (was, norm)) if was.to_bits() == is.to_bits() => norm,
+                    Some(slot) => {
+                        let norm = inverse_kernel_norm(m, is, cells);
+                        *slot = (is, norm);
+                        norm
+                    }
+                    // Both tails round to 0, the mass to 1:
+                    // `inverse_kernel_norm`'s density alone.
+                    None if far && cells.is_none() => is * FRAC_1_SQRT_2PI,
+                    None if far => 1.0,
+                    // The prior's kernel.
+                    None => inverse_kernel_norm(m, is, cells),
+                };
                 inv_sigma.push(is);
             }
             kernels.push(Kernels::Numeric {
@@ -1614,6 +1651,38 @@ mod tests {
         }
         // And it is a real saving only if it leaves kernels out somewhere.
         assert!(floors_below > 0);
+        Ok(())
+    }
+
+    #[test]
+    fn cached_normalizers_are_the_computed_ones() -> Result<()> {
+        let (space, trials) = walk_history(400)?;
+        let dims: Vec<Dim> = space.params().iter().map(Dim::of).collect();
+        let options = TpeOptions {
+            multivariate: true,
+            ..TpeOptions::default()
+        };
+        let factors = |tpe: &mut TpeSampler, n: usize| -> Result<Vec<Vec<u64>>> {
+            let history = &trials[..n];
+            tpe.cache.sync(&space, &dims, history)?;
+            let n_below = Gamma::default().below(n);
+            let labels = split(history, Direction::Minimize, n_below, false);
+            let mut bits = Vec::new();
+            for side in [Label::Below, Label::Above] {
+                let members = tpe.members(&labels, side, &|_| true);
+                let mixture = tpe.mixture(&[0, 1], &dims, &members);
+                bits.push(mixture.factor.iter().map(|f| f.to_bits()).collect());
+            }
+            Ok(bits)
+        };
+        // A sampler whose normalizer cache grew with the history, as in a
+        // study, gives the same factors, bit for bit, as a fresh one.
+        let mut warm = TpeSampler::with_options(0, options.clone());
+        for n in [20, 60, 99, 100, 101, 150, 250, 399, 400] {
+            let got = factors(&mut warm, n)?;
+            let want = factors(&mut TpeSampler::with_options(0, options.clone()), n)?;
+            assert_eq!(got, want, "after {n} trials");
+        }
         Ok(())
     }
 
