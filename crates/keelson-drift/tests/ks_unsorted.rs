@@ -4,10 +4,14 @@
 //! ties, signed zeros, infinities and shifted or identical distributions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use keelson_drift::Error;
 use keelson_drift::SortedSample;
 use keelson_drift::ks::{Alternative, KsMethod, KsResult, ks_2samp_unsorted, ks_2samp_with};
 use proptest::prelude::*;
+
+use common::{normalish, stream};
 
 fn sorted_path(x: &[f64], y: &[f64], method: KsMethod, alt: Alternative) -> KsResult {
     let (sx, sy) = (
@@ -48,27 +52,6 @@ fn assert_same(x: &[f64], y: &[f64]) {
             assert_eq!(got.method, want.method);
         }
     }
-}
-
-/// A deterministic pseudo-random stream (splitmix64), so the inputs do not
-/// depend on a random-number crate.
-fn stream(seed: u64) -> impl FnMut() -> f64 {
-    let mut s = seed;
-    move || {
-        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// Roughly normal values (sum of uniforms), shifted.
-fn normalish(n: usize, shift: f64, seed: u64) -> Vec<f64> {
-    let mut u = stream(seed);
-    (0..n)
-        .map(|_| (0..4).map(|_| u()).sum::<f64>() - 2.0 + shift)
-        .collect()
 }
 
 #[test]
