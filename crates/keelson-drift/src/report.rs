@@ -848,18 +848,17 @@ impl ColumnPlan {
                     // The rule only asks whether there are more than 5.
                     Method::evidently_default(r.len(), distinct_up_to(r, c, 6), true)
                 });
-                let (r_what, c_what) = (
-                    format!("column {:?} (reference)", self.name),
-                    format!("column {:?} (current)", self.name),
-                );
                 let result = match (method, method.input()) {
                     (Method::WassersteinNormed, _) => {
                         evidently::wasserstein_norm_unsorted(r, c).map(TestResult::distance)
                     }
-                    (_, MethodInput::Numeric | MethodInput::Either) => sorted(r, r_sorted, &r_what)
-                        .and_then(|rs| {
-                            sorted(c, c_sorted, &c_what).and_then(|cs| method.run_numeric(rs, cs))
-                        }),
+                    (_, MethodInput::Numeric | MethodInput::Either) => {
+                        let what = |side: &str| format!("column {:?} ({side})", self.name);
+                        sorted(r, r_sorted, &what("reference")).and_then(|rs| {
+                            sorted(c, c_sorted, &what("current"))
+                                .and_then(|cs| method.run_numeric(rs, cs))
+                        })
+                    }
                     (_, MethodInput::Categorical) => self
                         .count(r_chunks, c_chunks)
                         .and_then(|table| method.run_categorical(&table)),
