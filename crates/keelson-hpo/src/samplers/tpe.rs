@@ -1515,14 +1515,9 @@ mod tests {
         Ok((space, trials))
     }
 
-    #[test]
-    fn mixture_matches_optuna_5() -> Result<()> {
-        // Reference: Optuna 5.0's `_ParzenEstimator` (multivariate) on the
-        // same history and split, its `log_pdf` at the points below plus
-        // ln 15 (keelson's densities are per unit of the cube; the int's
-        // cell masses need no change). Neighbour bandwidths per dimension:
-        // below, x's are 2.5 (of 15) and n's 15, 15, 32/3, 32/3 (of 64).
-        let (space, trials) = walk_history(40)?;
+    /// A multivariate sampler whose cache is synced to [`walk_history`].
+    fn multivariate_on_walk(n: u32) -> Result<(Vec<TrialRecord>, TpeSampler, Vec<Dim>)> {
+        let (space, trials) = walk_history(n)?;
         let mut tpe = TpeSampler::with_options(
             0,
             TpeOptions {
@@ -1532,6 +1527,17 @@ mod tests {
         );
         let dims: Vec<Dim> = space.params().iter().map(Dim::of).collect();
         tpe.cache.sync(&space, &dims, &trials)?;
+        Ok((trials, tpe, dims))
+    }
+
+    #[test]
+    fn mixture_matches_optuna_5() -> Result<()> {
+        // Reference: Optuna 5.0's `_ParzenEstimator` (multivariate) on the
+        // same history and split, its `log_pdf` at the points below plus
+        // ln 15 (keelson's densities are per unit of the cube; the int's
+        // cell masses need no change). Neighbour bandwidths per dimension:
+        // below, x's are 2.5 (of 15) and n's 15, 15, 32/3, 32/3 (of 64).
+        let (trials, mut tpe, dims) = multivariate_on_walk(40)?;
         let labels = split(&trials, Direction::Minimize, 4, false);
         let below_ids: Vec<usize> = (0..40).filter(|&t| labels[t] == Label::Below).collect();
         assert_eq!(below_ids, [17, 20, 25, 30]);
@@ -1614,16 +1620,7 @@ mod tests {
     #[test]
     fn windowed_density_matches_the_whole_sum() -> Result<()> {
         // 400 trials: "above" is long enough for runs and windows.
-        let (space, trials) = walk_history(400)?;
-        let mut tpe = TpeSampler::with_options(
-            0,
-            TpeOptions {
-                multivariate: true,
-                ..TpeOptions::default()
-            },
-        );
-        let dims: Vec<Dim> = space.params().iter().map(Dim::of).collect();
-        tpe.cache.sync(&space, &dims, &trials)?;
+        let (trials, mut tpe, dims) = multivariate_on_walk(400)?;
         let labels = split(&trials, Direction::Minimize, 25, false);
         let members = tpe.members(&labels, Label::Above, &|_| true);
         let windowed = tpe.mixture(&[0, 1], &dims, &members);
