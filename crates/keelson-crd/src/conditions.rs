@@ -126,6 +126,7 @@ pub fn view_meta_condition(
 
 /// Implements [`HasConditions`] for kinds whose `status.conditions` is a list of
 /// `metav1.Condition`, with the given success condition types.
+#[cfg(any(feature = "trainer", feature = "jobset"))]
 macro_rules! meta_conditions {
     ($($ty:ty => $succeeded:expr),* $(,)?) => {$(
         impl $crate::conditions::HasConditions for $ty {
@@ -143,4 +144,5 @@ macro_rules! meta_conditions {
 }
 
 #[allow(unused_imports)]
+#[cfg(any(feature = "trainer", feature = "jobset"))]
 pub(crate) use meta_conditions;

@@ -126,6 +126,15 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A Katib `Experiment` cannot become a study (feature `crd`): a bad
+    /// or unknown algorithm, setting, objective or trial template.
+    #[error("experiment field {field}: {reason}")]
+    Experiment {
+        /// The offending field, e.g. `spec.algorithm.algorithmSettings[gamma]`.
+        field: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].
@@ -142,6 +151,14 @@ impl Error {
     pub(crate) fn params(param: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidParams {
             param: param.into(),
+            reason: reason.into(),
+        }
+    }
+
+    #[cfg(feature = "crd")]
+    pub(crate) fn experiment(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Experiment {
+            field: field.into(),
             reason: reason.into(),
         }
     }

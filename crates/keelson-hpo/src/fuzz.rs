@@ -1,6 +1,6 @@
-//! Entry point for the `hpo_space` fuzz target under `fuzz/`, public so that
-//! an ordinary test replays the checked-in seeds through exactly the code
-//! the fuzzer runs.
+//! Entry points for the `hpo_space` and `hpo_katib` fuzz targets under
+//! `fuzz/`, public so that an ordinary test replays the checked-in seeds
+//! through exactly the code the fuzzer runs.
 
 use crate::samplers::{AnySampler, GridSampler, RandomSampler, SobolSampler};
 use crate::study::{Direction, Study};
@@ -74,6 +74,73 @@ fn check_space(space: &SearchSpace) -> Result<(), String> {
         let mut restored: Study =
             Study::restore(&saved).map_err(|e| format!("restore failed: {e}"))?;
         let (a, b) = (study.ask(), restored.ask());
+        match (&a, &b) {
+            (Ok(a), Ok(b)) if a == b => {}
+            (Err(Error::Exhausted { .. }), Err(Error::Exhausted { .. })) => {}
+            _ => return Err(format!("the restored study diverged: {a:?} vs {b:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// Reads arbitrary bytes (lossily as UTF-8) as Kubernetes manifests and
+/// turns every Katib `Experiment` among them into a study, as a controller
+/// would: [`KatibStudy::from_experiment`](crate::katib::KatibStudy::from_experiment),
+/// a first batch of trials, each rendered into its run spec, and a
+/// save/restore of the study.
+///
+/// Rejections are fine; `Err` reports a broken invariant (a bug): a
+/// rendered spec that still holds a placeholder, or a restored study that
+/// diverges. It must never panic, whatever the input.
+///
+/// ```
+/// keelson_hpo::fuzz::experiment(br#"
+/// apiVersion: kubeflow.org/v1beta1
+/// kind: Experiment
+/// metadata: {name: t}
+/// spec:
+///   objective: {type: minimize, objectiveMetricName: loss}
+///   algorithm: {algorithmName: random}
+///   parameters: [{name: x, parameterType: int, feasibleSpace: {min: "0", max: "3"}}]
+/// "#).unwrap();
+/// keelson_hpo::fuzz::experiment(b"kind: [").unwrap();
+/// ```
+#[cfg(feature = "crd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crd")))]
+pub fn experiment(data: &[u8]) -> Result<(), String> {
+    use crate::katib::{KatibStudy, TrialMeta, render_trial_spec};
+    use keelson_crd::AnyResource;
+
+    let text = String::from_utf8_lossy(data.get(..MAX_INPUT).unwrap_or(data));
+    let Ok(documents) = keelson_crd::load("fuzz", &text) else {
+        return Ok(());
+    };
+    for document in documents {
+        let AnyResource::Experiment(experiment) = document.resource else {
+            continue;
+        };
+        let Ok(mut katib) = KatibStudy::from_experiment(&experiment, 1) else {
+            continue;
+        };
+        let batch = katib.trials_to_create().min(4);
+        let trials = match katib.study.ask_n(batch) {
+            Ok(trials) => trials,
+            Err(Error::Exhausted { .. }) => continue,
+            Err(e) => return Err(format!("ask failed on an accepted experiment: {e}")),
+        };
+        for (i, trial) in trials.iter().enumerate() {
+            let meta = TrialMeta::new(format!("trial-{i}"), "fuzz");
+            if let Ok(spec) = render_trial_spec(&experiment, &meta, &trial.params) {
+                let rendered = spec.to_string();
+                if rendered.contains("${trialParameters.") {
+                    return Err(format!("a placeholder survived rendering: {rendered}"));
+                }
+            }
+        }
+        let saved = katib.study.save().map_err(|e| e.to_string())?;
+        let mut restored: Study =
+            Study::restore(&saved).map_err(|e| format!("restore failed: {e}"))?;
+        let (a, b) = (katib.study.ask(), restored.ask());
         match (&a, &b) {
             (Ok(a), Ok(b)) if a == b => {}
             (Err(Error::Exhausted { .. }), Err(Error::Exhausted { .. })) => {}

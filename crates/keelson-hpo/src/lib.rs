@@ -55,13 +55,17 @@
 //! * **Protocol** — [`protocol`]: the HPO anchor protocol's runner, records
 //!   and summary tables, for comparing with Optuna.
 //!
-//! Not yet: CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT, NSGA-II,
-//! and building a study from a Katib `Experiment`. See `docs/hpo.md`.
+//! * **Katib** — `katib` (feature `crd`): a study from a Katib
+//!   `Experiment`, and a trial's run spec rendered from its `trialTemplate`.
+//!
+//! Not yet: CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT, NSGA-II.
+//! See `docs/hpo.md`.
 //!
 //! # Features
 //!
 //! * `progress` (default): the progress bar of [`Study::optimize`]
 //!   ([`OptimizeOptions::progress`] still turns it off per call).
+//! * `crd`: the `katib` module, over keelson-crd's Katib types.
 //!
 //! # Dependencies, and why
 //!
@@ -76,10 +80,15 @@
 //! * `sobol_burley` — Sobol direction numbers and a fast hash-based Owen
 //!   scramble; writing those tables by hand would only add risk.
 //! * `indicatif` (optional, `progress`) — the progress bar.
+//! * `keelson-crd` (optional, `crd`) — the Katib `Experiment` type read by
+//!   the `katib` module.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 pub mod fuzz;
+#[cfg(feature = "crd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crd")))]
+pub mod katib;
 mod normal;
 pub mod optimize;
 pub mod protocol;

@@ -1,13 +1,15 @@
-//! Replays the checked-in seeds of the `hpo_space` fuzz target
-//! (`fuzz/seeds/hpo_space/`) through the same entry point, plus truncations
-//! and flipped bytes of each, so `cargo test` catches a panic or a broken
-//! invariant on malformed specs without running the fuzzer.
+//! Replays the checked-in seeds of the `hpo_space` and `hpo_katib` fuzz
+//! targets (`fuzz/seeds/TARGET/`) through the same entry points, plus
+//! truncations and flipped bytes of each, so `cargo test` catches a panic or
+//! a broken invariant on malformed input without running the fuzzer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 
-fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/hpo_space");
+fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/seeds")
+        .join(target);
     let mut seeds: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -26,16 +28,28 @@ fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
     seeds
 }
 
-fn replay(bytes: &[u8]) {
-    if let Err(bug) = keelson_hpo::fuzz::space(bytes) {
+type Entry = fn(&[u8]) -> Result<(), String>;
+
+fn replay(entry: Entry, bytes: &[u8]) {
+    if let Err(bug) = entry(bytes) {
         panic!("{bug}\ninput: {}", String::from_utf8_lossy(bytes));
     }
 }
 
 #[test]
-fn seeds_and_their_mutations_keep_the_invariants() {
-    for (path, bytes) in seeds() {
-        replay(&bytes);
+fn space_seeds_and_their_mutations_keep_the_invariants() {
+    seeds_and_their_mutations("hpo_space", keelson_hpo::fuzz::space);
+}
+
+#[cfg(feature = "crd")]
+#[test]
+fn experiment_seeds_and_their_mutations_keep_the_invariants() {
+    seeds_and_their_mutations("hpo_katib", keelson_hpo::fuzz::experiment);
+}
+
+fn seeds_and_their_mutations(target: &str, entry: Entry) {
+    for (path, bytes) in seeds(target) {
+        replay(entry, &bytes);
         for cut in [
             0,
             1,
@@ -43,7 +57,7 @@ fn seeds_and_their_mutations_keep_the_invariants() {
             bytes.len() / 2,
             bytes.len().saturating_sub(2),
         ] {
-            replay(&bytes[..cut.min(bytes.len())]);
+            replay(entry, &bytes[..cut.min(bytes.len())]);
         }
         for step in [5usize, 11, 29] {
             let mut mutated = bytes.clone();
@@ -51,7 +65,7 @@ fn seeds_and_their_mutations_keep_the_invariants() {
                 let original = mutated[i];
                 for replacement in [b'0', b'-', b'9', b'e', b']'] {
                     mutated[i] = replacement;
-                    replay(&mutated);
+                    replay(entry, &mutated);
                 }
                 mutated[i] = original;
             }
@@ -73,4 +87,22 @@ fn the_valid_seeds_are_accepted() {
         keelson_hpo::SearchSpace::from_json(&json).unwrap().dims(),
         4
     );
+}
+
+#[cfg(feature = "crd")]
+#[test]
+fn the_experiment_seeds_become_studies() {
+    use keelson_crd::AnyResource;
+    use keelson_hpo::katib::KatibStudy;
+
+    for (path, bytes) in seeds("hpo_katib") {
+        let text = String::from_utf8(bytes).unwrap();
+        for doc in keelson_crd::load("seed", &text).unwrap() {
+            let AnyResource::Experiment(exp) = doc.resource else {
+                panic!("{}: not an Experiment", path.display())
+            };
+            KatibStudy::from_experiment(&exp, 0)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
 }
