@@ -8,10 +8,13 @@
 //! |---|---|---|
 //! | `crd` (default) | [`keelson-crd`](crd) | typed Kubeflow custom resources and a lossless manifest loader |
 //! | `drift` (default) | [`keelson-drift`](drift) | drift statistics over Arrow arrays and Parquet files, with scipy's numbers |
-//! | `hpo` (default) | [`keelson-hpo`](hpo) | search spaces, ask/tell search algorithms (random, grid, Sobol) and early stopping, resumable |
+//! | `hpo` (default) | [`keelson-hpo`](hpo) | search spaces, ask/tell search algorithms (random, grid, Sobol, TPE) and early stopping, resumable; studies from Katib Experiments |
+//! | `sched` (default) | [`keelson-sched`](sched) | Kubernetes resource quantities and lists, the base of the scheduling logic |
 //!
 //! It holds no logic of its own. Vendors who want one component depend on that
-//! crate directly; the components do not depend on each other.
+//! crate directly; the components do not depend on each other, except that
+//! keelson-hpo reads keelson-crd's Katib types behind its own `crd` feature
+//! (on here when `crd` and `hpo` both are).
 //!
 //! # User guide
 //!
@@ -101,3 +104,5 @@ pub use keelson_crd as crd;
 pub use keelson_drift as drift;
 #[cfg(feature = "hpo")]
 pub use keelson_hpo as hpo;
+#[cfg(feature = "sched")]
+pub use keelson_sched as sched;

@@ -1,0 +1,37 @@
+//! The one error type of keelson-sched.
+
+/// Everything that can go wrong in keelson-sched; each variant names the
+/// offending item.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A quantity string that is not a Kubernetes quantity.
+    #[error("quantity {input:?}: {reason}")]
+    Quantity {
+        /// The text (cut at 64 characters).
+        input: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// An item of the model (a resource, queue, flavor, node, workload,
+    /// step, …) that is invalid.
+    #[error("{item}: {reason}")]
+    Invalid {
+        /// The item, e.g. `nvidia.com/gpu` or `clusterQueue team-a`.
+        item: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn invalid(item: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            item: item.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! keelson-sched: scheduling logic for an ML platform, as pure,
+//! deterministic, synchronous Rust: the caller owns I/O and time.
+//!
+//! ```
+//! use keelson_sched::{Quantity, Resources};
+//!
+//! // A worker pod of a training job, and a GPU node.
+//! let worker = Resources::parse([("cpu", "4"), ("memory", "32Gi"), ("nvidia.com/gpu", "1")])?;
+//! let node = Resources::parse([("cpu", "96"), ("memory", "1Ti"), ("nvidia.com/gpu", "8")])?;
+//!
+//! // Eight workers fit on one node; a ninth finds no GPU.
+//! let eight = worker.checked_mul(8)?;
+//! assert!(eight.fits(&node));
+//! let nine = worker.checked_mul(9)?;
+//! let short = nine.shortfall(&node).expect("9 GPUs > 8");
+//! assert_eq!(short.to_string(), "nvidia.com/gpu needs 9, 8 available");
+//! let left = node.checked_sub(&eight)?;
+//! assert_eq!(left.get("cpu"), Quantity::from_units(64));
+//! # Ok::<(), keelson_sched::Error>(())
+//! ```
+//!
+//! # What is here
+//!
+//! * [`quantity`]: Kubernetes quantities (`500m`, `16Gi`, `1.5e3`), parsed
+//!   exactly into thousandths.
+//! * [`resources`]: resource lists with checked sums, differences and
+//!   multiples, and a fit test that names the first resource short.
+//! * [`fuzz`]: the entry points of the `sched_quantity` fuzz target.
+//!
+//! Kueue-style admission, gang placement, the pipeline DAG, trial pacing
+//! and the simulator are being built on these (see `docs/sched.md`).
+//!
+//! # Dependencies, and why
+//!
+//! * `serde` — every model type reads and writes the JSON/YAML users keep
+//!   their cluster and queue descriptions in.
+//! * `thiserror` — the crate's one [`Error`] enum.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+pub mod fuzz;
+pub mod quantity;
+pub mod resources;
+
+pub use error::{Error, Result};
+pub use quantity::Quantity;
+pub use resources::{Resources, Shortfall};
