@@ -25,6 +25,9 @@
 //!   exactly into thousandths.
 //! * [`resources`]: resource lists with checked sums, differences and
 //!   multiples, and a fit test that names the first resource short.
+//! * [`workload`]: workloads as pod sets (count × requests, `minCount`,
+//!   node selector, tolerations, topology request) with a priority.
+//! * [`node`]: nodes with capacity, labels, taints and topology domains.
 //! * [`fuzz`]: the entry points of the `sched_quantity` fuzz target.
 //!
 //! Kueue-style admission, gang placement, the pipeline DAG, trial pacing
@@ -39,9 +42,15 @@
 
 mod error;
 pub mod fuzz;
+pub mod node;
 pub mod quantity;
 pub mod resources;
+pub mod workload;
 
 pub use error::{Error, Result};
+pub use node::Node;
 pub use quantity::Quantity;
 pub use resources::{Resources, Shortfall};
+pub use workload::{
+    PodSet, Taint, TaintEffect, Toleration, TolerationOperator, TopologyRequest, Workload,
+};
