@@ -103,6 +103,40 @@ pub enum Error {
         /// The new, different value.
         value: f64,
     },
+    /// A trial of a multi-objective study was told a number of values other
+    /// than its number of objectives (one [`Outcome::Value`] counts as one).
+    ///
+    /// [`Outcome::Value`]: crate::Outcome::Value
+    #[error("trial {trial}: the study has {expected} objectives, got {got} values")]
+    ObjectiveCount {
+        /// The trial.
+        trial: u64,
+        /// The study's number of objectives.
+        expected: usize,
+        /// The number of values told.
+        got: usize,
+    },
+    /// Something that needs a single objective was used with a
+    /// multi-objective study: a sampler that optimizes one objective only
+    /// (named), a pruner, or [`Study::report`](crate::Study::report) (which
+    /// names the trial).
+    #[error("{what} supports a single objective only, and the study has {objectives}")]
+    SingleObjectiveOnly {
+        /// `sampler tpe`, `pruner`, `trial 3: report`, ...
+        what: String,
+        /// The study's number of objectives.
+        objectives: usize,
+    },
+    /// Objective vectors given to [`pareto`](crate::pareto) do not fit
+    /// together: vectors of different lengths, no objective at all, or a
+    /// value that is not finite.
+    #[error("objective vector {name}: {reason}")]
+    InvalidObjectives {
+        /// `points[3]` or `reference`.
+        name: String,
+        /// Why.
+        reason: String,
+    },
     /// A saved study could not be restored: malformed JSON, another format
     /// version, or a state that contradicts itself (the message says which
     /// field).

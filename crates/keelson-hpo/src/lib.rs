@@ -41,12 +41,16 @@
 //!   representation samplers work in.
 //! * **Samplers** — [`samplers`]: [`RandomSampler`], [`GridSampler`],
 //!   [`SobolSampler`] (scrambled, skipping the first point as Katib does)
-//!   and [`TpeSampler`] (Optuna's TPE, univariate or multivariate),
-//!   behind the [`Sampler`] trait; [`AnySampler`] picks one at run time and
+//!   [`TpeSampler`] (Optuna's TPE, univariate or multivariate) and
+//!   [`Nsga2Sampler`] (NSGA-II, for several objectives), behind the
+//!   [`Sampler`] trait; [`AnySampler`] picks one at run time and
 //!   serializes.
 //! * **Studies** — [`study`]: ask / ask_n / tell / report, the best trial,
-//!   save and restore; [`optimize`] for the offline loop, where objective
+//!   save and restore; several objectives ([`Study::multi`]) with their
+//!   Pareto front; [`optimize`] for the offline loop, where objective
 //!   errors and panics become failed trials.
+//! * **Pareto** — [`pareto`]: dominance, the non-dominated set and sort,
+//!   crowding distance and hypervolume.
 //! * **Early stopping** — [`pruner`]: Katib's `medianstop` and successive
 //!   halving over intermediate values.
 //! * **Test functions** — [`testfns`]: Branin, Hartmann, Rosenbrock,
@@ -58,7 +62,7 @@
 //! * **Katib** — `katib` (feature `crd`): a study from a Katib
 //!   `Experiment`, and a trial's run spec rendered from its `trialTemplate`.
 //!
-//! Not yet: CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT, NSGA-II.
+//! Not yet: CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT.
 //! See `docs/hpo.md`.
 //!
 //! # Features
@@ -91,6 +95,7 @@ pub mod fuzz;
 pub mod katib;
 mod normal;
 pub mod optimize;
+pub mod pareto;
 pub mod protocol;
 pub mod pruner;
 pub mod samplers;
@@ -99,10 +104,11 @@ pub mod study;
 pub mod testfns;
 
 pub use error::{Error, Result};
-pub use optimize::{ObjectiveValue, OptimizeOptions, OptimizeSummary, TrialRun};
+pub use optimize::{ObjectiveValue, ObjectiveValues, OptimizeOptions, OptimizeSummary, TrialRun};
 pub use pruner::{Decision, MedianStop, Pruner, Reference, SuccessiveHalving};
 pub use samplers::{
-    AnySampler, Context, GridSampler, RandomSampler, Sampler, SobolSampler, TpeSampler,
+    AnySampler, Context, GridSampler, Nsga2Sampler, RandomSampler, Sampler, SobolSampler,
+    TpeSampler,
 };
 pub use space::{
     Condition, Distribution, FeasibleSpace, ListItem, Number, Param, ParamKind, ParamSpec,

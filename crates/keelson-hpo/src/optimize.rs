@@ -12,6 +12,11 @@
 //! With one thread (the default) the run is deterministic for a seed. With
 //! several, the trials finish in a nondeterministic order, which model-based
 //! samplers see.
+//!
+//! A multi-objective study ([`Study::multi`]) runs with
+//! [`Study::optimize_multi`], whose objective returns one value per
+//! objective ([`ObjectiveValues`]); a wrong number of values fails the trial
+//! like a NaN does.
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -50,7 +55,39 @@ impl<E: fmt::Display> ObjectiveValue for std::result::Result<f64, E> {
     }
 }
 
-/// Settings of [`Study::optimize_with`].
+/// What a multi-objective objective may return: one value per objective
+/// (a `Vec` or an array), or a `Result` whose error becomes the failed
+/// trial's reason.
+///
+/// ```
+/// use keelson_hpo::ObjectiveValues;
+/// assert_eq!([0.5, 2.0].into_objectives(), Ok(vec![0.5, 2.0]));
+/// assert_eq!(Err::<Vec<f64>, _>("diverged").into_objectives(), Err("diverged".to_string()));
+/// ```
+pub trait ObjectiveValues {
+    /// The values, or why there are none.
+    fn into_objectives(self) -> std::result::Result<Vec<f64>, String>;
+}
+
+impl ObjectiveValues for Vec<f64> {
+    fn into_objectives(self) -> std::result::Result<Vec<f64>, String> {
+        Ok(self)
+    }
+}
+
+impl<const N: usize> ObjectiveValues for [f64; N] {
+    fn into_objectives(self) -> std::result::Result<Vec<f64>, String> {
+        Ok(self.to_vec())
+    }
+}
+
+impl<T: ObjectiveValues, E: fmt::Display> ObjectiveValues for std::result::Result<T, E> {
+    fn into_objectives(self) -> std::result::Result<Vec<f64>, String> {
+        self.map_err(|e| e.to_string())?.into_objectives()
+    }
+}
+
+/// Settings of [`Study::optimize_with`] and [`Study::optimize_multi_with`].
 ///
 /// ```
 /// use keelson_hpo::OptimizeOptions;
@@ -102,7 +139,8 @@ impl OptimizeOptions {
     }
 
     /// Shows (the default) or hides the progress bar: trials done and the
-    /// best value so far, on stderr when it is a terminal. Without the
+    /// best value so far (single-objective studies), on stderr when it is a
+    /// terminal. Without the
     /// `progress` feature there is never a bar.
     ///
     /// ```
@@ -253,7 +291,9 @@ impl<S: Sampler + Send> Study<S> {
     /// Runs `n_trials` trials of `objective` on one thread with the progress
     /// bar; see the [module docs](crate::optimize) for failures and panics.
     /// Stops early, without an error, when the sampler is exhausted. Errors
-    /// are the study's own (a sampler failing), not the objective's.
+    /// are the study's own (a sampler failing), not the objective's, and
+    /// [`Error::SingleObjectiveOnly`] for a multi-objective study (use
+    /// [`Study::optimize_multi`]).
     ///
     /// ```
     /// use keelson_hpo::{Direction, ParamSpec, RandomSampler, SearchSpace, Study, TrialState};
@@ -296,6 +336,86 @@ impl<S: Sampler + Send> Study<S> {
         F: Fn(&TrialRun<'_>) -> R + Sync,
         R: ObjectiveValue,
     {
+        let objectives = self.directions().len();
+        if objectives > 1 {
+            return Err(Error::SingleObjectiveOnly {
+                what: "Study::optimize (see Study::optimize_multi)".into(),
+                objectives,
+            });
+        }
+        self.run(n_trials, options, |run| {
+            objective(run).into_objective().map(Outcome::Value)
+        })
+    }
+
+    /// Runs `n_trials` trials of a multi-objective `objective` (one value
+    /// per objective, in the order of [`Study::directions`]) on one thread
+    /// with the progress bar; otherwise as [`Study::optimize`].
+    ///
+    /// ```
+    /// use keelson_hpo::{Direction, Nsga2Sampler, ParamSpec, SearchSpace, Study};
+    /// let space = SearchSpace::new([ParamSpec::double("x", 0.0, 1.0)])?;
+    /// let mut study = Study::multi(space, [Direction::Minimize; 2], Nsga2Sampler::new(0))?;
+    /// let summary = study.optimize_multi(10, |t| t.params().f64("x").map(|x| [x, 1.0 - x]))?;
+    /// assert_eq!(summary.completed, 10);
+    /// assert_eq!(study.pareto_front().len(), 10);
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn optimize_multi<F, R>(&mut self, n_trials: usize, objective: F) -> Result<OptimizeSummary>
+    where
+        F: Fn(&TrialRun<'_>) -> R + Sync,
+        R: ObjectiveValues,
+    {
+        self.optimize_multi_with(n_trials, &OptimizeOptions::default(), objective)
+    }
+
+    /// [`Study::optimize_multi`] with explicit [`OptimizeOptions`]. A trial
+    /// whose objective returns another number of values than the study has
+    /// objectives fails, with the counts in its reason.
+    ///
+    /// ```
+    /// use keelson_hpo::{Direction, OptimizeOptions, ParamSpec, RandomSampler, SearchSpace, Study};
+    /// let space = SearchSpace::new([ParamSpec::double("x", 0.0, 1.0)])?;
+    /// let mut study = Study::multi(space, [Direction::Minimize, Direction::Maximize], RandomSampler::new(0))?;
+    /// let quiet = OptimizeOptions::new().progress(false);
+    /// let summary = study.optimize_multi_with(4, &quiet, |t| vec![t.id() as f64; t.id() as usize % 3])?;
+    /// assert_eq!((summary.completed, summary.failed), (1, 3));
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn optimize_multi_with<F, R>(
+        &mut self,
+        n_trials: usize,
+        options: &OptimizeOptions,
+        objective: F,
+    ) -> Result<OptimizeSummary>
+    where
+        F: Fn(&TrialRun<'_>) -> R + Sync,
+        R: ObjectiveValues,
+    {
+        let objectives = self.directions().len();
+        self.run(n_trials, options, |run| {
+            let values = objective(run).into_objectives()?;
+            if values.len() != objectives {
+                return Err(format!(
+                    "the objective returned {} values, the study has {objectives} objectives",
+                    values.len()
+                ));
+            }
+            Ok(Outcome::Values(values))
+        })
+    }
+
+    /// The loop behind the `optimize` methods; `objective` gives the
+    /// outcome to tell, or why the trial failed.
+    fn run<G>(
+        &mut self,
+        n_trials: usize,
+        options: &OptimizeOptions,
+        objective: G,
+    ) -> Result<OptimizeSummary>
+    where
+        G: Fn(&TrialRun<'_>) -> std::result::Result<Outcome, String> + Sync,
+    {
         let progress = Progress::new(n_trials, options.progress);
         let best = self.best_trial().and_then(|t| t.value);
         let shared = Shared {
@@ -331,11 +451,10 @@ impl<S: Sampler + Send> Study<S> {
     }
 }
 
-fn worker<S, F, R>(shared: &Shared<'_, S>, objective: &F, progress: &Progress)
+fn worker<S, G>(shared: &Shared<'_, S>, objective: &G, progress: &Progress)
 where
     S: Sampler + Send,
-    F: Fn(&TrialRun<'_>) -> R + Sync,
-    R: ObjectiveValue,
+    G: Fn(&TrialRun<'_>) -> std::result::Result<Outcome, String> + Sync,
 {
     loop {
         let trial = {
@@ -368,11 +487,13 @@ where
         };
         // The study is not borrowed while the objective runs, so a panic
         // inside it cannot leave the study inconsistent.
-        let result = catch_unwind(AssertUnwindSafe(|| objective(&run).into_objective()));
+        let result = catch_unwind(AssertUnwindSafe(|| objective(&run)));
         let ending = match result {
             _ if run.pruned.load(Ordering::Relaxed) => Err(None),
-            Ok(Ok(value)) if value.is_finite() => Ok(value),
-            Ok(Ok(value)) => Err(Some(format!("the objective returned {value}"))),
+            Ok(Ok(outcome)) => match non_finite(&outcome) {
+                None => Ok(outcome),
+                Some(value) => Err(Some(format!("the objective returned {value}"))),
+            },
             Ok(Err(reason)) => Err(Some(reason)),
             Err(payload) => Err(Some(format!(
                 "the objective panicked: {}",
@@ -381,13 +502,15 @@ where
         };
         let mut state = shared.lock();
         let told = match ending {
-            Ok(value) => {
+            Ok(outcome) => {
                 state.summary.completed += 1;
                 let direction = state.study.direction();
-                if state.best.is_none_or(|b| direction.is_better(value, b)) {
+                if let Outcome::Value(value) = outcome
+                    && state.best.is_none_or(|b| direction.is_better(value, b))
+                {
                     state.best = Some(value);
                 }
-                state.study.tell(run.id, Outcome::Value(value))
+                state.study.tell(run.id, outcome)
             }
             Err(Some(reason)) => {
                 state.summary.failed += 1;
@@ -403,6 +526,15 @@ where
             state.stop = true;
         }
         progress.advance(state.best);
+    }
+}
+
+/// The first value of `outcome` that is NaN or infinite.
+fn non_finite(outcome: &Outcome) -> Option<f64> {
+    match outcome {
+        Outcome::Value(v) => Some(*v).filter(|v| !v.is_finite()),
+        Outcome::Values(values) => values.iter().copied().find(|v| !v.is_finite()),
+        Outcome::Failed | Outcome::Pruned => None,
     }
 }
 

@@ -10,12 +10,44 @@
 //! returned. Trials that were running when the study was saved are still
 //! running after restore: tell their outcome as usual. That is how a
 //! controller survives a restart (Katib's `resumePolicy`).
+//!
+//! # Several objectives
+//!
+//! [`Study::multi`] makes a study with one [`Direction`] per objective
+//! (Katib has a single objective metric, kubeflow/katib#1549). Its trials
+//! are told [`Outcome::Values`], one value per objective, kept in
+//! [`TrialRecord::values`] ([`TrialRecord::value`] stays `None`), and
+//! [`Study::pareto_front`] returns the complete trials no other dominates
+//! ([`Study::best_trial`] is `None`: there is no single best). Only samplers
+//! whose [`Sampler::multi_objective`] is true serve such a study —
+//! [`Nsga2Sampler`](crate::Nsga2Sampler), and random, Sobol and grid search,
+//! which ignore values — and pruning ([`Study::with_pruner`],
+//! [`Study::report`]) is refused, as Optuna does: a trial is stopped early
+//! on one intermediate value, and there is no one value to compare.
+//!
+//! ```
+//! use keelson_hpo::{Direction, Nsga2Sampler, Outcome, ParamSpec, SearchSpace, Study};
+//!
+//! let space = SearchSpace::new([ParamSpec::double("x", 0.0, 2.0)])?;
+//! let directions = [Direction::Minimize, Direction::Minimize];
+//! let mut study = Study::multi(space, directions, Nsga2Sampler::new(7))?;
+//! for _ in 0..20 {
+//!     let trial = study.ask()?;
+//!     let x = trial.params.f64("x")?;
+//!     study.tell(trial.id, Outcome::Values(vec![x * x, (x - 2.0).powi(2)]))?;
+//! }
+//! // Every x in [0, 2] is a trade-off between the two: all are on the front.
+//! assert_eq!(study.pareto_front().len(), 20);
+//! assert!(study.best_trial().is_none());
+//! # Ok::<(), keelson_hpo::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::pareto;
 use crate::pruner::{Decision, Pruner};
 use crate::samplers::{AnySampler, Context, Sampler};
 use crate::space::{Params, SearchSpace};
@@ -80,10 +112,14 @@ pub enum TrialState {
 /// let o = Outcome::Value(0.25);
 /// assert_ne!(o, Outcome::Failed);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// The objective's value (finite).
     Value(f64),
+    /// One finite value per objective, in the order of
+    /// [`Study::directions`]; in a single-objective study, a one-element
+    /// `Values` is the same as [`Outcome::Value`].
+    Values(Vec<f64>),
     /// The trial failed; see also [`Study::fail`], which keeps a reason.
     Failed,
     /// The trial was stopped early.
@@ -132,15 +168,43 @@ pub struct TrialRecord {
     pub params: Params,
     /// Its state.
     pub state: TrialState,
-    /// The objective value, for complete trials.
+    /// The objective value, for complete trials of a single-objective
+    /// study; `None` in a multi-objective study (see [`TrialRecord::values`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
+    /// One value per objective, for complete trials of a multi-objective
+    /// study; empty otherwise (so a single-objective study saves as before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<f64>,
     /// Intermediate values by step.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub intermediate: BTreeMap<u64, f64>,
     /// Why the trial failed, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+}
+
+impl TrialRecord {
+    /// The objective values of a complete trial, whatever the number of
+    /// objectives: [`TrialRecord::values`] in a multi-objective study, the
+    /// one [`TrialRecord::value`] otherwise; empty until the trial completes.
+    ///
+    /// ```
+    /// # use keelson_hpo::{Direction, Outcome, ParamSpec, RandomSampler, SearchSpace, Study};
+    /// # let space = SearchSpace::new([ParamSpec::int("n", 0, 9)])?;
+    /// let mut study = Study::new(space, Direction::Minimize, RandomSampler::new(1))?;
+    /// let t = study.ask()?;
+    /// assert!(study.trials()[0].objectives().is_empty());
+    /// study.tell(t.id, Outcome::Value(0.5))?;
+    /// assert_eq!(study.trials()[0].objectives(), [0.5]);
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn objectives(&self) -> &[f64] {
+        match &self.value {
+            Some(v) => std::slice::from_ref(v),
+            None => &self.values,
+        }
+    }
 }
 
 /// An optimization study: a search space, a direction, a [`Sampler`], an
@@ -168,11 +232,26 @@ pub struct TrialRecord {
 pub struct Study<S = AnySampler> {
     format: u32,
     space: SearchSpace,
+    /// The first objective's direction.
     direction: Direction,
+    /// Every objective's direction when there are two or more; empty for a
+    /// single-objective study, which thus saves as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    directions: Vec<Direction>,
     sampler: S,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pruner: Option<Pruner>,
     trials: Vec<TrialRecord>,
+}
+
+/// Every objective's direction, from a study's two fields (`directions`
+/// is empty for a single-objective study).
+fn directions<'a>(direction: &'a Direction, directions: &'a [Direction]) -> &'a [Direction] {
+    if directions.is_empty() {
+        std::slice::from_ref(direction)
+    } else {
+        directions
+    }
 }
 
 impl<S: Sampler> Study<S> {
@@ -192,14 +271,61 @@ impl<S: Sampler> Study<S> {
             format: FORMAT_VERSION,
             space,
             direction,
+            directions: Vec::new(),
             sampler,
             pruner: None,
             trials: Vec::new(),
         })
     }
 
+    /// A study with one objective per direction (see the [module
+    /// docs](self)); one direction makes a single-objective study, as
+    /// [`Study::new`]. Errors: no direction, a sampler that cannot search
+    /// the space, or, for two objectives or more, a sampler that handles
+    /// one only ([`Error::SingleObjectiveOnly`], naming it).
+    ///
+    /// ```
+    /// use keelson_hpo::{Direction, Error, Nsga2Sampler, ParamSpec, SearchSpace, Study, TpeSampler};
+    /// let space = SearchSpace::new([ParamSpec::double("x", 0.0, 1.0)])?;
+    /// let both = [Direction::Minimize, Direction::Maximize];
+    /// let study = Study::multi(space.clone(), both, Nsga2Sampler::new(0))?;
+    /// assert_eq!(study.directions(), both);
+    /// let err = Study::multi(space, both, TpeSampler::new(0)).unwrap_err();
+    /// assert!(matches!(err, Error::SingleObjectiveOnly { .. }));
+    /// assert_eq!(err.to_string(), "sampler tpe supports a single objective only, and the study has 2");
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn multi(
+        space: SearchSpace,
+        directions: impl IntoIterator<Item = Direction>,
+        sampler: S,
+    ) -> Result<Study<S>> {
+        let directions: Vec<Direction> = directions.into_iter().collect();
+        let Some(&first) = directions.first() else {
+            return Err(Error::setting("directions", "needs at least one objective"));
+        };
+        let mut study = Study::new(space, first, sampler)?;
+        if directions.len() > 1 {
+            study.directions = directions;
+            study.check_objectives()?;
+        }
+        Ok(study)
+    }
+
+    /// An error unless the sampler can serve this study's number of objectives.
+    fn check_objectives(&self) -> Result<()> {
+        if self.directions.len() > 1 && !self.sampler.multi_objective() {
+            return Err(Error::SingleObjectiveOnly {
+                what: format!("sampler {}", self.sampler.name()),
+                objectives: self.directions.len(),
+            });
+        }
+        Ok(())
+    }
+
     /// Adds a pruner that [`Study::report`] consults; an error naming the
-    /// setting if the pruner's settings are out of range.
+    /// setting if the pruner's settings are out of range, and
+    /// [`Error::SingleObjectiveOnly`] in a multi-objective study.
     ///
     /// ```
     /// use keelson_hpo::{Direction, MedianStop, ParamSpec, Pruner, RandomSampler, SearchSpace, Study};
@@ -211,6 +337,12 @@ impl<S: Sampler> Study<S> {
     /// ```
     pub fn with_pruner(mut self, pruner: Pruner) -> Result<Study<S>> {
         pruner.validate()?;
+        if self.directions.len() > 1 {
+            return Err(Error::SingleObjectiveOnly {
+                what: "pruner".into(),
+                objectives: self.directions.len(),
+            });
+        }
         self.pruner = Some(pruner);
         Ok(self)
     }
@@ -227,7 +359,7 @@ impl<S: Sampler> Study<S> {
         &self.space
     }
 
-    /// The direction.
+    /// The direction (of the first objective, in a multi-objective study).
     ///
     /// ```
     /// # use keelson_hpo::{Direction, ParamSpec, RandomSampler, SearchSpace, Study};
@@ -237,6 +369,18 @@ impl<S: Sampler> Study<S> {
     /// ```
     pub fn direction(&self) -> Direction {
         self.direction
+    }
+
+    /// Every objective's direction: one for a single-objective study.
+    ///
+    /// ```
+    /// # use keelson_hpo::{Direction, ParamSpec, RandomSampler, SearchSpace, Study};
+    /// # let study = Study::new(SearchSpace::new([ParamSpec::int("n", 0, 9)])?, Direction::Minimize, RandomSampler::new(0))?;
+    /// assert_eq!(study.directions(), [Direction::Minimize]);
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn directions(&self) -> &[Direction] {
+        directions(&self.direction, &self.directions)
     }
 
     /// The sampler, with its current state.
@@ -303,7 +447,8 @@ impl<S: Sampler> Study<S> {
     /// # Ok::<(), keelson_hpo::Error>(())
     /// ```
     pub fn ask(&mut self) -> Result<Trial> {
-        let context = Context::new(&self.space, &self.trials, self.direction);
+        let directions = directions(&self.direction, &self.directions);
+        let context = Context::with_directions(&self.space, &self.trials, directions);
         let Some(params) = self.sampler.suggest(&context)? else {
             return Err(Error::Exhausted {
                 sampler: self.sampler.name().to_owned(),
@@ -318,6 +463,7 @@ impl<S: Sampler> Study<S> {
             params: params.clone(),
             state: TrialState::Running,
             value: None,
+            values: Vec::new(),
             intermediate: BTreeMap::new(),
             failure: None,
         });
@@ -363,7 +509,9 @@ impl<S: Sampler> Study<S> {
     }
 
     /// Records how a running trial ended. Errors: an unknown id, a trial
-    /// already told, a NaN or infinite value (tell `Failed` instead).
+    /// already told, a NaN or infinite value (tell `Failed` instead), and a
+    /// number of values other than the study's number of objectives
+    /// ([`Error::ObjectiveCount`]).
     ///
     /// ```
     /// use keelson_hpo::{Direction, Error, Outcome, ParamSpec, RandomSampler, SearchSpace, Study};
@@ -376,9 +524,15 @@ impl<S: Sampler> Study<S> {
     /// # Ok::<(), keelson_hpo::Error>(())
     /// ```
     pub fn tell(&mut self, id: u64, outcome: Outcome) -> Result<()> {
+        let objectives = self.directions().len();
+        let miscount = |got| Error::ObjectiveCount {
+            trial: id,
+            expected: objectives,
+            got,
+        };
         let record = self.running(id)?;
         match outcome {
-            Outcome::Value(value) => {
+            Outcome::Value(value) if objectives == 1 => {
                 if !value.is_finite() {
                     return Err(Error::NonFiniteValue {
                         trial: id,
@@ -389,6 +543,23 @@ impl<S: Sampler> Study<S> {
                 record.state = TrialState::Complete;
                 record.value = Some(value);
             }
+            Outcome::Values(values) if values.len() == objectives => {
+                if let Some((i, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                    return Err(Error::NonFiniteValue {
+                        trial: id,
+                        what: format!("value {i}"),
+                        value,
+                    });
+                }
+                record.state = TrialState::Complete;
+                if objectives == 1 {
+                    record.value = values.first().copied();
+                } else {
+                    record.values = values;
+                }
+            }
+            Outcome::Value(_) => return Err(miscount(1)),
+            Outcome::Values(values) => return Err(miscount(values.len())),
             Outcome::Failed => record.state = TrialState::Failed,
             Outcome::Pruned => record.state = TrialState::Pruned,
         }
@@ -418,6 +589,8 @@ impl<S: Sampler> Study<S> {
     /// pruner. Reporting a step again with the same value is a no-op, with
     /// another value an error. The study does not prune by itself: on
     /// [`Decision::Prune`], stop the trial and tell [`Outcome::Pruned`].
+    /// A multi-objective study takes no intermediate values
+    /// ([`Error::SingleObjectiveOnly`], naming the trial).
     ///
     /// ```
     /// use keelson_hpo::{Decision, Direction, Outcome, ParamSpec, Pruner, MedianStop, RandomSampler, SearchSpace, Study};
@@ -433,6 +606,12 @@ impl<S: Sampler> Study<S> {
     /// # Ok::<(), keelson_hpo::Error>(())
     /// ```
     pub fn report(&mut self, id: u64, step: u64, value: f64) -> Result<Decision> {
+        if self.directions.len() > 1 {
+            return Err(Error::SingleObjectiveOnly {
+                what: format!("trial {id}: report"),
+                objectives: self.directions.len(),
+            });
+        }
         let record = self.running(id)?;
         if !value.is_finite() {
             return Err(Error::NonFiniteValue {
@@ -462,7 +641,8 @@ impl<S: Sampler> Study<S> {
     }
 
     /// The complete trial with the best value (the earliest among equals);
-    /// `None` before any trial completed.
+    /// `None` before any trial completed, and always in a multi-objective
+    /// study, where [`Study::pareto_front`] takes its place.
     ///
     /// ```
     /// # use keelson_hpo::{Direction, Outcome, ParamSpec, RandomSampler, SearchSpace, Study};
@@ -476,6 +656,9 @@ impl<S: Sampler> Study<S> {
     /// # Ok::<(), keelson_hpo::Error>(())
     /// ```
     pub fn best_trial(&self) -> Option<&TrialRecord> {
+        if self.directions.len() > 1 {
+            return None;
+        }
         self.trials
             .iter()
             .filter_map(|t| t.value.map(|v| (t, v)))
@@ -487,6 +670,41 @@ impl<S: Sampler> Study<S> {
                 },
             )
             .map(|(t, _)| t)
+    }
+
+    /// The complete trials that no other complete trial dominates (no worse
+    /// in every objective, better in one), in id order. Trials with equal
+    /// values are all kept. In a single-objective study, the best trial and
+    /// its ties.
+    ///
+    /// ```
+    /// use keelson_hpo::{Direction, Outcome, ParamSpec, RandomSampler, SearchSpace, Study};
+    /// let space = SearchSpace::new([ParamSpec::int("n", 0, 9)])?;
+    /// // Accuracy up, latency down.
+    /// let mut study = Study::multi(space, [Direction::Maximize, Direction::Minimize], RandomSampler::new(0))?;
+    /// for (accuracy, latency) in [(0.9, 30.0), (0.8, 10.0), (0.85, 40.0), (0.95, 50.0)] {
+    ///     let t = study.ask()?;
+    ///     study.tell(t.id, Outcome::Values(vec![accuracy, latency]))?;
+    /// }
+    /// let front: Vec<u64> = study.pareto_front().iter().map(|t| t.id).collect();
+    /// assert_eq!(front, [0, 1, 3]); // (0.85, 40) is worse than (0.9, 30) in both
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn pareto_front(&self) -> Vec<&TrialRecord> {
+        let directions = self.directions();
+        let complete: Vec<&TrialRecord> = self
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+            .collect();
+        let points: Vec<Vec<f64>> = complete
+            .iter()
+            .map(|t| pareto::minimized(t.objectives(), directions))
+            .collect();
+        pareto::non_dominated(&points)
+            .into_iter()
+            .filter_map(|i| complete.get(i).copied())
+            .collect()
     }
 }
 
@@ -530,9 +748,23 @@ impl<S: Sampler + DeserializeOwned> Study<S> {
             )));
         }
         self.sampler.check_space(&self.space)?;
+        match self.directions.first() {
+            Some(&first) if self.directions.len() < 2 || first != self.direction => {
+                return Err(Error::Restore(
+                    "directions must list two objectives or more, the first being direction".into(),
+                ));
+            }
+            _ => self.check_objectives()?,
+        }
         if let Some(pruner) = &self.pruner {
             pruner.validate()?;
+            if !self.directions.is_empty() {
+                return Err(Error::Restore(
+                    "a multi-objective study cannot have a pruner".into(),
+                ));
+            }
         }
+        let objectives = self.directions.len();
         for (i, t) in self.trials.iter().enumerate() {
             let bad = |what: String| Err(Error::Restore(format!("trials[{i}]: {what}")));
             if t.id != i as u64 {
@@ -541,13 +773,34 @@ impl<S: Sampler + DeserializeOwned> Study<S> {
             if let Err(e) = self.space.check(&t.params) {
                 return bad(format!("params: {e}"));
             }
-            match (t.state, t.value) {
-                (TrialState::Complete, Some(v)) if v.is_finite() => {}
-                (TrialState::Complete, _) => {
-                    return bad("a complete trial needs a finite value".into());
+            if objectives == 0 {
+                match (t.state, t.value) {
+                    (TrialState::Complete, Some(v)) if v.is_finite() => {}
+                    (TrialState::Complete, _) => {
+                        return bad("a complete trial needs a finite value".into());
+                    }
+                    (_, Some(_)) => return bad(format!("a {:?} trial has a value", t.state)),
+                    (_, None) => {}
                 }
-                (_, Some(_)) => return bad(format!("a {:?} trial has a value", t.state)),
-                (_, None) => {}
+                if !t.values.is_empty() {
+                    return bad("a single-objective trial has values".into());
+                }
+            } else {
+                let finite = t.values.iter().all(|v| v.is_finite());
+                match (t.state, t.values.len()) {
+                    _ if t.value.is_some() => {
+                        return bad("a multi-objective trial has a value (see values)".into());
+                    }
+                    (TrialState::Complete, n) if n == objectives && finite => {}
+                    (TrialState::Complete, _) => {
+                        return bad(format!("a complete trial needs {objectives} finite values"));
+                    }
+                    (_, 0) => {}
+                    (_, _) => return bad(format!("a {:?} trial has values", t.state)),
+                }
+                if !t.intermediate.is_empty() {
+                    return bad("a multi-objective trial has intermediate values".into());
+                }
             }
             if let Some((step, v)) = t.intermediate.iter().find(|(_, v)| !v.is_finite()) {
                 return bad(format!("intermediate value at step {step} is {v}"));

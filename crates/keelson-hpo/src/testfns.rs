@@ -22,6 +22,8 @@
 //! | `michalewicz{d}` | d | [0, π]^d | -1.8013 (d=2), -4.687658 (5), -9.66015 (10) |
 //! | `mixed_train_loss` | 5 | see [`mixed_train_loss`] | 0.1 |
 //!
+//! For several objectives there is [`zdt1`], a plain function.
+//!
 //! ```
 //! use keelson_hpo::testfns::TestFunction;
 //!
@@ -279,6 +281,31 @@ const MIX_OPTIMIZERS: [(&str, f64, f64); 4] = [
     ("adagrad", -1.5, 0.2),
 ];
 const MIX_BATCH_SIZES: [f64; 6] = [16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
+/// ZDT1 (Zitzler, Deb and Thiele 2000), two objectives to minimize on
+/// [0, 1]^d: `f1 = x0`, `f2 = g (1 - sqrt(x0 / g))` with
+/// `g = 1 + 9 mean(x1, ..., x{d-1})` (`g = 1` for d = 1). The Pareto front
+/// is `f2 = 1 - sqrt(f1)`, f1 in [0, 1], where every coordinate but the
+/// first is 0; its hypervolume for the reference point (1, 1) is 1/3, for
+/// (1.1, 1.1) about 0.7709. Not in [`TestFunction`], which holds
+/// single-objective functions.
+///
+/// ```
+/// use keelson_hpo::testfns::zdt1;
+/// assert_eq!(zdt1(&[0.25, 0.0, 0.0]), [0.25, 0.5]); // on the front
+/// assert_eq!(zdt1(&[0.0, 1.0]), [0.0, 10.0]);
+/// ```
+pub fn zdt1(x: &[f64]) -> [f64; 2] {
+    let Some((&f1, rest)) = x.split_first() else {
+        return [0.0, 1.0];
+    };
+    let g = if rest.is_empty() {
+        1.0
+    } else {
+        1.0 + 9.0 * rest.iter().sum::<f64>() / rest.len() as f64
+    };
+    [f1, g * (1.0 - (f1 / g).sqrt())]
+}
 
 /// A synthetic training loss over a mixed space (the anchor protocol's):
 ///

@@ -6,10 +6,10 @@
 
 mod common;
 
-use keelson_hpo::samplers::TpeOptions;
+use keelson_hpo::samplers::{Crossover, Nsga2Options, TpeOptions};
 use keelson_hpo::{
-    AnySampler, Direction, Error, GridSampler, Outcome, ParamSpec, RandomSampler, Sampler,
-    SearchSpace, SobolSampler, Study, TpeSampler, Trial,
+    AnySampler, Direction, Error, GridSampler, Nsga2Sampler, Outcome, ParamSpec, RandomSampler,
+    Sampler, SearchSpace, SobolSampler, Study, TpeSampler, Trial,
 };
 use proptest::prelude::*;
 use serde::Serialize;
@@ -29,7 +29,19 @@ fn tpe(seed: u64, multivariate: bool, group: bool, constant_liar: bool) -> TpeSa
     )
 }
 
-fn samplers(seed: u64) -> [AnySampler; 6] {
+/// NSGA-II with small generations, so that short runs breed several.
+fn nsga2(seed: u64, crossover: Crossover) -> Nsga2Sampler {
+    Nsga2Sampler::with_options(
+        seed,
+        Nsga2Options {
+            population_size: 4,
+            crossover,
+            ..Nsga2Options::default()
+        },
+    )
+}
+
+fn samplers(seed: u64) -> [AnySampler; 8] {
     [
         RandomSampler::new(seed).into(),
         SobolSampler::new(seed).into(),
@@ -37,6 +49,8 @@ fn samplers(seed: u64) -> [AnySampler; 6] {
         tpe(seed, false, false, false).into(),
         tpe(seed, true, false, true).into(),
         tpe(seed, true, true, false).into(),
+        nsga2(seed, Crossover::Uniform).into(),
+        nsga2(seed, Crossover::Sbx { eta: 2.0 }).into(),
     ]
 }
 
@@ -177,6 +191,109 @@ fn every_sampler_type_restores_with_running_trials() {
         continues_with_running_trials(tpe(11, multivariate, group, liar));
         continues_with_running_trials(AnySampler::from(tpe(11, multivariate, group, liar)));
     }
+    for crossover in [Crossover::Uniform, Crossover::Sbx { eta: 20.0 }] {
+        continues_with_running_trials(nsga2(11, crossover));
+        continues_with_running_trials(AnySampler::from(nsga2(11, crossover)));
+    }
+}
+
+/// Two made-up objectives that pull apart.
+fn objectives(trial: &Trial) -> Vec<f64> {
+    let f = objective(trial);
+    vec![f, (f - 2.0).abs() + trial.params.len() as f64]
+}
+
+/// Runs `n` trials of a multi-objective study with up to `parallel` running
+/// at once, told out of order (the newest first every third time), failing
+/// every seventh; saves and restores the study after trial `cut` is told
+/// and checks that the restored one goes on as the original.
+fn run_multi(
+    study: &mut Study<Nsga2Sampler>,
+    n: usize,
+    parallel: usize,
+    cut: Option<usize>,
+) -> Vec<Trial> {
+    let mut out = Vec::new();
+    let mut running = std::collections::VecDeque::new();
+    while out.len() < n {
+        while running.len() < parallel && out.len() + running.len() < n {
+            running.push_back(study.ask().unwrap());
+        }
+        let trial = if out.len() % 3 == 2 {
+            running.pop_back().unwrap()
+        } else {
+            running.pop_front().unwrap()
+        };
+        let outcome = if trial.id % 7 == 6 {
+            Outcome::Failed
+        } else {
+            Outcome::Values(objectives(&trial))
+        };
+        study.tell(trial.id, outcome).unwrap();
+        out.push(trial);
+        if Some(out.len()) == cut {
+            let json = study.save().unwrap();
+            let restored: Study<Nsga2Sampler> = Study::restore(&json).unwrap();
+            assert_eq!(restored.save().unwrap(), json);
+            *study = restored;
+        }
+    }
+    out
+}
+
+#[test]
+fn nsga2_restores_mid_generation_with_running_and_late_trials() {
+    let specs = vec![
+        ParamSpec::categorical("opt", ["sgd", "adam", "rmsprop"]),
+        ParamSpec::double("lr", 1e-5, 1e-1).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::double("momentum", 0.0, 0.9)
+            .step(0.1)
+            .active_when("opt", ["sgd", "rmsprop"]),
+        ParamSpec::int("layers", 1, 8),
+        ParamSpec::discrete("bs", [16.0, 32.0, 64.0]),
+        ParamSpec::double("dropout", 0.0, 0.5).distribution(keelson_hpo::Distribution::Normal),
+    ];
+    let space = SearchSpace::new(specs.clone()).unwrap();
+    let directions = [Direction::Minimize, Direction::Maximize];
+    for crossover in [Crossover::Uniform, Crossover::Sbx { eta: 5.0 }] {
+        let sampler = Nsga2Sampler::with_options(
+            5,
+            Nsga2Options {
+                population_size: 6,
+                crossover,
+                ..Nsga2Options::default()
+            },
+        );
+        let mut whole = Study::multi(space.clone(), directions, sampler.clone()).unwrap();
+        let trials = run_multi(&mut whole, 80, 4, None);
+        for t in &trials {
+            common::assert_inside(&specs, &t.params);
+        }
+        assert!(
+            whole.sampler().generation() >= 8,
+            "{}",
+            whole.sampler().generation()
+        );
+        let mut again = Study::multi(space.clone(), directions, sampler.clone()).unwrap();
+        assert_eq!(run_multi(&mut again, 80, 4, None), trials, "deterministic");
+        let mut saw_late = false;
+        for cut in [1, 5, 6, 7, 13, 20, 33, 47, 61] {
+            let mut resumed = Study::multi(space.clone(), directions, sampler.clone()).unwrap();
+            let mut probe = Study::multi(space.clone(), directions, sampler.clone()).unwrap();
+            run_multi(&mut probe, cut, 4, None);
+            saw_late |= probe.save().unwrap().contains("\"late\"");
+            assert_eq!(
+                run_multi(&mut resumed, 80, 4, Some(cut)),
+                trials,
+                "cut at {cut}"
+            );
+            assert_eq!(resumed.save().unwrap(), whole.save().unwrap());
+        }
+        assert!(
+            saw_late,
+            "some save had trials of a past generation running"
+        );
+    }
 }
 
 /// Runs `n` trials with up to `parallel` of them running at once (told in
@@ -286,6 +403,64 @@ fn tpe_rejects_bad_options_naming_them() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn nsga2_rejects_bad_options_naming_them() {
+    let space = SearchSpace::new([ParamSpec::double("x", 0.0, 1.0)]).unwrap();
+    let bad = [
+        (
+            Nsga2Options {
+                population_size: 1,
+                ..Nsga2Options::default()
+            },
+            "nsga2.population_size",
+        ),
+        (
+            Nsga2Options {
+                mutation_prob: Some(-0.1),
+                ..Nsga2Options::default()
+            },
+            "nsga2.mutation_prob",
+        ),
+        (
+            Nsga2Options {
+                crossover_prob: f64::NAN,
+                ..Nsga2Options::default()
+            },
+            "nsga2.crossover_prob",
+        ),
+        (
+            Nsga2Options {
+                swapping_prob: 2.0,
+                ..Nsga2Options::default()
+            },
+            "nsga2.swapping_prob",
+        ),
+        (
+            Nsga2Options {
+                crossover: Crossover::Sbx { eta: -1.0 },
+                ..Nsga2Options::default()
+            },
+            "nsga2.crossover.eta",
+        ),
+    ];
+    for (options, name) in bad {
+        let err = Study::multi(
+            space.clone(),
+            [Direction::Minimize; 2],
+            Nsga2Sampler::with_options(0, options),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidSetting { name: n, .. } if n == name),
+            "{err}"
+        );
+    }
+    let json = serde_json::to_string(&AnySampler::from(Nsga2Sampler::new(0))).unwrap();
+    assert!(json.starts_with(r#"{"nsga2":{"rng":"#), "{json}");
+    let back: AnySampler = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, AnySampler::from(Nsga2Sampler::new(0)));
 }
 
 #[test]

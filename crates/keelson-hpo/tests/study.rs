@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use keelson_hpo::{
-    Decision, Direction, Error, GridSampler, MedianStop, OptimizeOptions, Outcome, ParamSpec,
-    Pruner, RandomSampler, Reference, SearchSpace, Study, SuccessiveHalving, TrialState,
+    AnySampler, Decision, Direction, Error, GridSampler, MedianStop, Nsga2Sampler, OptimizeOptions,
+    Outcome, ParamSpec, Pruner, RandomSampler, Reference, SearchSpace, Study, SuccessiveHalving,
+    TpeSampler, TrialState,
 };
 
 fn study(direction: Direction) -> Study<RandomSampler> {
@@ -378,4 +379,263 @@ fn a_pruned_study_saves_its_pruner() {
     let restored: Study<RandomSampler> = Study::restore(&s.save().unwrap()).unwrap();
     assert_eq!(restored.pruner(), Some(&pruner));
     assert_eq!(restored.trials(), s.trials());
+}
+
+fn two_objectives() -> Study<RandomSampler> {
+    let space =
+        SearchSpace::new([ParamSpec::double("x", -1.0, 1.0), ParamSpec::int("n", 1, 4)]).unwrap();
+    Study::multi(
+        space,
+        [Direction::Minimize, Direction::Maximize],
+        RandomSampler::new(3),
+    )
+    .unwrap()
+}
+
+#[test]
+fn multi_objective_misuse_is_an_error_naming_the_trial() {
+    let mut s = two_objectives();
+    let t = s.ask().unwrap();
+    let count = |r: Result<(), Error>| match r {
+        Err(Error::ObjectiveCount {
+            trial: 0,
+            expected: 2,
+            got,
+        }) => got,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(count(s.tell(t.id, Outcome::Value(1.0))), 1);
+    assert_eq!(count(s.tell(t.id, Outcome::Values(vec![1.0]))), 1);
+    assert_eq!(count(s.tell(t.id, Outcome::Values(vec![1.0; 3]))), 3);
+    assert_eq!(count(s.tell(t.id, Outcome::Values(Vec::new()))), 0);
+    let err = s
+        .tell(t.id, Outcome::Values(vec![1.0, f64::INFINITY]))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NonFiniteValue { trial: 0, what, .. } if what == "value 1"),
+        "{err}"
+    );
+    let err = s.report(t.id, 1, 0.5).unwrap_err();
+    assert!(
+        matches!(&err, Error::SingleObjectiveOnly { what, objectives: 2 } if what == "trial 0: report"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("trial 0"), "{err}");
+    // Nothing above changed the trial; it can still be told.
+    let record = &s.trials()[0];
+    assert_eq!(record.state, TrialState::Running);
+    assert!(record.value.is_none() && record.values.is_empty() && record.intermediate.is_empty());
+    s.tell(t.id, Outcome::Values(vec![0.5, 2.0])).unwrap();
+    let record = &s.trials()[0];
+    assert_eq!((record.value, record.objectives()), (None, &[0.5, 2.0][..]));
+    assert!(matches!(
+        s.tell(t.id, Outcome::Values(vec![0.5, 2.0])),
+        Err(Error::TrialFinished { id: 0, .. })
+    ));
+    assert!(
+        s.best_trial().is_none(),
+        "no single best with two objectives"
+    );
+
+    let err = two_objectives()
+        .with_pruner(Pruner::MedianStop(MedianStop::default()))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::SingleObjectiveOnly { what, .. } if what == "pruner"),
+        "{err}"
+    );
+    let err = two_objectives()
+        .optimize(3, |t| t.params().f64("x"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::SingleObjectiveOnly { what, .. } if what.contains("optimize_multi")),
+        "{err}"
+    );
+}
+
+#[test]
+fn samplers_for_one_objective_refuse_several_naming_themselves() {
+    let space = SearchSpace::new([ParamSpec::double("x", 0.0, 1.0)]).unwrap();
+    let both = [Direction::Minimize, Direction::Minimize];
+    for sampler in [
+        AnySampler::from(TpeSampler::new(0)),
+        TpeSampler::new(0).into(),
+    ] {
+        let err = Study::multi(space.clone(), both, sampler).unwrap_err();
+        assert!(
+            matches!(&err, Error::SingleObjectiveOnly { what, objectives: 2 } if what == "sampler tpe"),
+            "{err}"
+        );
+    }
+    let err = Study::multi(space.clone(), [], RandomSampler::new(0)).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidSetting { name, .. } if name == "directions"),
+        "{err}"
+    );
+    // One direction is a single-objective study, whatever the sampler.
+    let one = Study::multi(space.clone(), [Direction::Maximize], TpeSampler::new(0)).unwrap();
+    let plain = Study::new(space.clone(), Direction::Maximize, TpeSampler::new(0)).unwrap();
+    assert_eq!(one.save().unwrap(), plain.save().unwrap());
+    assert_eq!(one.directions(), [Direction::Maximize]);
+    for sampler in [
+        AnySampler::from(RandomSampler::new(0)),
+        GridSampler::new(0).with_default_count(3).into(),
+        keelson_hpo::SobolSampler::new(0).into(),
+        Nsga2Sampler::new(0).into(),
+    ] {
+        let mut s = Study::multi(space.clone(), both, sampler).unwrap();
+        let t = s.ask().unwrap();
+        s.tell(t.id, Outcome::Values(vec![1.0, 2.0])).unwrap();
+    }
+}
+
+#[test]
+fn a_single_objective_study_takes_one_value_either_way() {
+    let mut s = study(Direction::Minimize);
+    let (a, b) = (s.ask().unwrap(), s.ask().unwrap());
+    s.tell(a.id, Outcome::Values(vec![0.5])).unwrap();
+    assert!(matches!(
+        s.tell(b.id, Outcome::Values(vec![0.5, 1.0])),
+        Err(Error::ObjectiveCount {
+            trial: 1,
+            expected: 1,
+            got: 2
+        })
+    ));
+    s.tell(b.id, Outcome::Value(0.25)).unwrap();
+    let records = s.trials();
+    assert_eq!(
+        (records[0].value, records[1].value),
+        (Some(0.5), Some(0.25))
+    );
+    assert!(records.iter().all(|t| t.values.is_empty()));
+    let front: Vec<u64> = s.pareto_front().iter().map(|t| t.id).collect();
+    assert_eq!(front, [1], "the best trial");
+}
+
+#[test]
+fn single_objective_saves_keep_their_shape_and_old_saves_restore() {
+    // Written by keelson-hpo before multi-objective studies existed.
+    let old = r#"{"format":1,"space":{"parameters":[{"name":"n","parameterType":"int","feasibleSpace":{"min":0,"max":9}}]},"direction":"maximize","sampler":{"sobol":{"seed":4,"issued":2}},"trials":[{"id":0,"params":{"n":{"int":3}},"state":"complete","value":0.5,"intermediate":{"1":0.25}},{"id":1,"params":{"n":{"int":7}},"state":"running"}]}"#;
+    let mut s: Study = Study::restore(old).unwrap();
+    assert_eq!(s.directions(), [Direction::Maximize]);
+    assert_eq!(s.trials()[0].objectives(), [0.5]);
+    let saved = s.save().unwrap();
+    assert_eq!(saved, old, "the same JSON as before");
+    let again: Study = Study::restore(&saved).unwrap();
+    assert_eq!(again.trials(), s.trials());
+    s.tell(1, Outcome::Value(1.0)).unwrap();
+    assert_eq!(s.best_trial().map(|t| t.id), Some(1));
+}
+
+#[test]
+fn multi_objective_studies_save_and_restore() {
+    let mut s = two_objectives();
+    let trials = s.ask_n(4).unwrap();
+    s.tell(trials[0].id, Outcome::Values(vec![1.0, 2.0]))
+        .unwrap();
+    s.tell(trials[1].id, Outcome::Failed).unwrap();
+    s.tell(trials[2].id, Outcome::Values(vec![0.5, 1.0]))
+        .unwrap();
+    let json = s.save().unwrap();
+    assert!(
+        json.contains(r#""directions":["minimize","maximize"]"#),
+        "{json}"
+    );
+    let mut restored: Study<RandomSampler> = Study::restore(&json).unwrap();
+    assert_eq!(restored.trials(), s.trials());
+    assert_eq!(restored.directions(), s.directions());
+    restored
+        .tell(trials[3].id, Outcome::Values(vec![0.0, 0.0]))
+        .unwrap();
+    assert_eq!(restored.ask().unwrap(), s.ask().unwrap());
+
+    let tampered = [
+        json.replace(r#""directions":["minimize","maximize"]"#, r#""directions":["minimize"]"#),
+        json.replace(r#""directions":["minimize","maximize"]"#, r#""directions":["maximize","maximize"]"#),
+        json.replace(r#""values":[1.0,2.0]"#, r#""values":[1.0]"#),
+        json.replace(r#""values":[1.0,2.0]"#, r#""value":1.0"#),
+        json.replace(r#""values":[1.0,2.0]"#, r#""values":[1.0,2.0],"intermediate":{"1":0.5}"#),
+        json.replace(r#""state":"failed""#, r#""state":"failed","values":[1.0,2.0]"#),
+        json.replace(r#""trials":"#, r#""pruner":{"algorithm":"medianstop","min_trials_required":3,"start_step":4},"trials":"#),
+    ];
+    for bad in tampered {
+        assert_ne!(bad, json);
+        let err = Study::<RandomSampler>::restore(&bad).unwrap_err();
+        assert!(matches!(err, Error::Restore(_)), "{bad}: {err:?}");
+    }
+    // A single-objective sampler cannot take over a multi-objective study.
+    let with_tpe = Study::multi(
+        s.space().clone(),
+        [Direction::Minimize, Direction::Maximize],
+        AnySampler::from(RandomSampler::new(0)),
+    )
+    .unwrap()
+    .save()
+    .unwrap();
+    let tpe_json = serde_json::to_string(&AnySampler::from(TpeSampler::new(0))).unwrap();
+    let start = with_tpe.find(r#""sampler":"#).unwrap() + r#""sampler":"#.len();
+    let end = with_tpe.find(r#","trials""#).unwrap();
+    let swapped = format!("{}{tpe_json}{}", &with_tpe[..start], &with_tpe[end..]);
+    let err = Study::<AnySampler>::restore(&swapped).unwrap_err();
+    assert!(
+        matches!(&err, Error::SingleObjectiveOnly { what, .. } if what == "sampler tpe"),
+        "{err}"
+    );
+    // A single-objective trial with values is rejected too.
+    let mut single = study(Direction::Minimize);
+    let t = single.ask().unwrap();
+    single.tell(t.id, Outcome::Value(1.0)).unwrap();
+    let bad = single
+        .save()
+        .unwrap()
+        .replace(r#""value":1.0"#, r#""value":1.0,"values":[1.0,2.0]"#);
+    assert!(matches!(
+        Study::<RandomSampler>::restore(&bad),
+        Err(Error::Restore(_))
+    ));
+}
+
+#[test]
+fn optimize_multi_fails_trials_with_the_wrong_count_and_goes_on() {
+    let mut s = two_objectives();
+    let options = OptimizeOptions::new().threads(2).progress(false);
+    let summary = s
+        .optimize_multi_with(30, &options, |t| {
+            let x = t.params().f64("x")?;
+            match t.params().i64("n")? {
+                1 => Ok(vec![x]),
+                2 => Ok(vec![x, f64::NAN]),
+                3 => panic!("objective blew up at {x}"),
+                _ => Ok::<_, Error>(vec![x * x, x]),
+            }
+        })
+        .unwrap();
+    assert_eq!(summary.completed + summary.failed, 30);
+    assert!(summary.completed > 0 && summary.failed > 0);
+    let reasons: Vec<&str> = s
+        .trials()
+        .iter()
+        .filter_map(|t| t.failure.as_deref())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("returned 1 values, the study has 2 objectives")),
+        "{reasons:?}"
+    );
+    assert!(reasons.iter().any(|r| r.contains("returned NaN")));
+    assert!(reasons.iter().any(|r| r.contains("panicked")));
+    for t in s.trials() {
+        match t.state {
+            TrialState::Complete => assert_eq!(t.values.len(), 2),
+            TrialState::Failed => assert!(t.values.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+    // A single-objective study runs a one-value multi objective too.
+    let mut one = study(Direction::Minimize);
+    one.optimize_multi_with(3, &options, |t| t.params().f64("x").map(|x| [x]))
+        .unwrap();
+    assert!(one.best_trial().is_some());
 }

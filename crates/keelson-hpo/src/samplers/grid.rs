@@ -390,6 +390,12 @@ impl Sampler for GridSampler {
         "grid"
     }
 
+    /// Suggestions do not depend on the values, so any number of
+    /// objectives will do.
+    fn multi_objective(&self) -> bool {
+        true
+    }
+
     fn check_space(&self, space: &SearchSpace) -> Result<()> {
         Plan::new(space, self).map(|_| ())
     }

@@ -6,6 +6,7 @@
 //! and restored continues with exactly the suggestions it would have made.
 
 mod grid;
+mod nsga2;
 mod random;
 mod sobol;
 mod tpe;
@@ -13,6 +14,7 @@ mod tpe;
 use serde::{Deserialize, Serialize};
 
 pub use grid::GridSampler;
+pub use nsga2::{Crossover, Nsga2Options, Nsga2Sampler};
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
 pub use tpe::{Gamma, TpeOptions, TpeSampler, Weights};
@@ -27,6 +29,13 @@ use crate::study::{Direction, TrialRecord};
 /// model-based samplers learn from the complete ones (parameters, value,
 /// intermediate values) and can treat the running ones as pending, e.g. with
 /// a constant liar.
+///
+/// `directions` has one entry per objective and `direction` is the first.
+/// A single-objective study's complete trials carry their value in
+/// [`TrialRecord::value`]; a multi-objective study's (two directions or
+/// more, only for samplers whose [`Sampler::multi_objective`] is true) carry
+/// theirs in [`TrialRecord::values`]. [`TrialRecord::objectives`] reads
+/// either.
 ///
 /// ```
 /// use keelson_hpo::{Context, Direction, ParamSpec, RandomSampler, Sampler, SearchSpace};
@@ -44,8 +53,11 @@ pub struct Context<'a> {
     pub space: &'a SearchSpace,
     /// Every trial so far, by id.
     pub trials: &'a [TrialRecord],
-    /// Whether smaller or larger values are better.
+    /// Whether smaller or larger values are better (of the first objective,
+    /// in a multi-objective study).
     pub direction: Direction,
+    /// Every objective's direction: one for a single-objective study.
+    pub directions: &'a [Direction],
 }
 
 impl<'a> Context<'a> {
@@ -59,10 +71,42 @@ impl<'a> Context<'a> {
     /// # Ok::<(), keelson_hpo::Error>(())
     /// ```
     pub fn new(space: &'a SearchSpace, trials: &'a [TrialRecord], direction: Direction) -> Self {
+        let directions: &'static [Direction] = match direction {
+            Direction::Minimize => &[Direction::Minimize],
+            Direction::Maximize => &[Direction::Maximize],
+        };
         Context {
             space,
             trials,
             direction,
+            directions,
+        }
+    }
+
+    /// A context for a study with one objective per direction; no direction
+    /// counts as one minimized objective.
+    ///
+    /// ```
+    /// use keelson_hpo::{Context, Direction, ParamSpec, SearchSpace};
+    /// let space = SearchSpace::new([ParamSpec::int("n", 0, 9)])?;
+    /// let both = [Direction::Maximize, Direction::Minimize];
+    /// let ctx = Context::with_directions(&space, &[], &both);
+    /// assert_eq!((ctx.direction, ctx.directions.len()), (Direction::Maximize, 2));
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn with_directions(
+        space: &'a SearchSpace,
+        trials: &'a [TrialRecord],
+        directions: &'a [Direction],
+    ) -> Self {
+        match directions.first() {
+            Some(&direction) => Context {
+                space,
+                trials,
+                direction,
+                directions,
+            },
+            None => Context::new(space, trials, Direction::Minimize),
         }
     }
 }
@@ -106,6 +150,21 @@ pub trait Sampler {
     /// The next assignment, or `None` when the sampler has nothing left
     /// (the study then reports [`Error::Exhausted`](crate::Error::Exhausted)).
     fn suggest(&mut self, ctx: &Context<'_>) -> Result<Option<Params>>;
+
+    /// Whether the sampler can serve a study with several objectives
+    /// ([`Study::multi`](crate::Study::multi)); false unless overridden, so a
+    /// sampler that ranks trials by one value is refused such a study when
+    /// it is created or restored.
+    ///
+    /// ```
+    /// use keelson_hpo::{Nsga2Sampler, RandomSampler, Sampler, TpeSampler};
+    /// assert!(RandomSampler::new(0).multi_objective());
+    /// assert!(Nsga2Sampler::new(0).multi_objective());
+    /// assert!(!TpeSampler::new(0).multi_objective());
+    /// ```
+    fn multi_objective(&self) -> bool {
+        false
+    }
 }
 
 /// Every sampler of this crate as one serializable type; in JSON, an object
@@ -139,6 +198,8 @@ pub enum AnySampler {
     Sobol(SobolSampler),
     /// [`TpeSampler`].
     Tpe(TpeSampler),
+    /// [`Nsga2Sampler`].
+    Nsga2(Nsga2Sampler),
 }
 
 impl Sampler for AnySampler {
@@ -148,6 +209,7 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.name(),
             AnySampler::Sobol(s) => s.name(),
             AnySampler::Tpe(s) => s.name(),
+            AnySampler::Nsga2(s) => s.name(),
         }
     }
 
@@ -157,6 +219,7 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.check_space(space),
             AnySampler::Sobol(s) => s.check_space(space),
             AnySampler::Tpe(s) => s.check_space(space),
+            AnySampler::Nsga2(s) => s.check_space(space),
         }
     }
 
@@ -166,6 +229,17 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.suggest(ctx),
             AnySampler::Sobol(s) => s.suggest(ctx),
             AnySampler::Tpe(s) => s.suggest(ctx),
+            AnySampler::Nsga2(s) => s.suggest(ctx),
+        }
+    }
+
+    fn multi_objective(&self) -> bool {
+        match self {
+            AnySampler::Random(s) => s.multi_objective(),
+            AnySampler::Grid(s) => s.multi_objective(),
+            AnySampler::Sobol(s) => s.multi_objective(),
+            AnySampler::Tpe(s) => s.multi_objective(),
+            AnySampler::Nsga2(s) => s.multi_objective(),
         }
     }
 }
@@ -191,5 +265,11 @@ impl From<SobolSampler> for AnySampler {
 impl From<TpeSampler> for AnySampler {
     fn from(s: TpeSampler) -> Self {
         AnySampler::Tpe(s)
+    }
+}
+
+impl From<Nsga2Sampler> for AnySampler {
+    fn from(s: Nsga2Sampler) -> Self {
+        AnySampler::Nsga2(s)
     }
 }

@@ -47,6 +47,12 @@ impl Sampler for RandomSampler {
         "random"
     }
 
+    /// Suggestions do not depend on the values, so any number of
+    /// objectives will do.
+    fn multi_objective(&self) -> bool {
+        true
+    }
+
     fn check_space(&self, _space: &SearchSpace) -> Result<()> {
         Ok(())
     }

@@ -93,6 +93,12 @@ impl Sampler for SobolSampler {
         "sobol"
     }
 
+    /// Suggestions do not depend on the values, so any number of
+    /// objectives will do.
+    fn multi_objective(&self) -> bool {
+        true
+    }
+
     fn check_space(&self, _space: &SearchSpace) -> Result<()> {
         Ok(())
     }

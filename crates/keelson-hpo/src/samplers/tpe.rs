@@ -1507,6 +1507,7 @@ mod tests {
                     params,
                     state: TrialState::Complete,
                     value: Some((x - 1.5).powi(2) + ((n as f64 - 24.0) / 8.0).powi(2)),
+                    values: Vec::new(),
                     intermediate: Default::default(),
                     failure: None,
                 }
@@ -1731,6 +1732,7 @@ mod tests {
             params: Params::new(),
             state,
             value,
+            values: Vec::new(),
             intermediate: step.into_iter().collect(),
             failure: None,
         };
