@@ -42,8 +42,12 @@
 //! * **Samplers** — [`samplers`]: [`RandomSampler`], [`GridSampler`],
 //!   [`SobolSampler`] (scrambled, skipping the first point as Katib does)
 //!   and [`TpeSampler`] (Optuna's TPE, univariate or multivariate),
-//!   behind the [`Sampler`] trait; [`AnySampler`] picks one at run time and
-//!   serializes.
+//!   [`HyperbandSampler`] and [`AshaSampler`] (successive halving over a
+//!   resource parameter such as epochs), behind the [`Sampler`] trait;
+//!   [`AnySampler`] picks one at run time and serializes.
+//! * **Population based training** — [`pbt`]: exploit and explore over a
+//!   population whose trials resume from checkpoint handles, as its own
+//!   resumable ask/tell type.
 //! * **Studies** — [`study`]: ask / ask_n / tell / report, the best trial,
 //!   save and restore; [`optimize`] for the offline loop, where objective
 //!   errors and panics become failed trials.
@@ -55,8 +59,8 @@
 //! * **Protocol** — [`protocol`]: the HPO anchor protocol's runner, records
 //!   and summary tables, for comparing with Optuna.
 //!
-//! Not yet: CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT, NSGA-II,
-//! and building a study from a Katib `Experiment`. See `docs/hpo.md`.
+//! Not yet: CMA-ES, Gaussian-process BO, NSGA-II, and building a study
+//! from a Katib `Experiment`. See `docs/hpo.md`.
 //!
 //! # Features
 //!
@@ -82,6 +86,7 @@ mod error;
 pub mod fuzz;
 mod normal;
 pub mod optimize;
+pub mod pbt;
 pub mod protocol;
 pub mod pruner;
 pub mod samplers;
@@ -93,7 +98,8 @@ pub use error::{Error, Result};
 pub use optimize::{ObjectiveValue, OptimizeOptions, OptimizeSummary, TrialRun};
 pub use pruner::{Decision, MedianStop, Pruner, Reference, SuccessiveHalving};
 pub use samplers::{
-    AnySampler, Context, GridSampler, RandomSampler, Sampler, SobolSampler, TpeSampler,
+    AnySampler, AshaSampler, Context, GridSampler, HyperbandSampler, RandomSampler, Sampler,
+    SobolSampler, TpeSampler,
 };
 pub use space::{
     Condition, Distribution, FeasibleSpace, ListItem, Number, Param, ParamKind, ParamSpec,

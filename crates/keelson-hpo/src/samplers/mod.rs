@@ -4,15 +4,25 @@
 //! A sampler proposes the next assignment from the study's history. Its
 //! whole state (random generator included) is serde data, so a study saved
 //! and restored continues with exactly the suggestions it would have made.
+//!
+//! [`HyperbandSampler`] and [`AshaSampler`] also set a resource parameter
+//! (epochs, steps) of the space: their trials are the same configuration
+//! run again with more resource. Population based training, whose trials
+//! resume from checkpoints, is not a sampler: see [`crate::pbt`].
 
+mod asha;
 mod grid;
+mod hyperband;
 mod random;
+mod rungs;
 mod sobol;
 mod tpe;
 
 use serde::{Deserialize, Serialize};
 
+pub use asha::{AshaOptions, AshaSampler};
 pub use grid::GridSampler;
+pub use hyperband::{HyperbandOptions, HyperbandSampler, Rung};
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
 pub use tpe::{Gamma, TpeOptions, TpeSampler, Weights};
@@ -139,6 +149,10 @@ pub enum AnySampler {
     Sobol(SobolSampler),
     /// [`TpeSampler`].
     Tpe(TpeSampler),
+    /// [`HyperbandSampler`].
+    Hyperband(HyperbandSampler),
+    /// [`AshaSampler`].
+    Asha(AshaSampler),
 }
 
 impl Sampler for AnySampler {
@@ -148,6 +162,8 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.name(),
             AnySampler::Sobol(s) => s.name(),
             AnySampler::Tpe(s) => s.name(),
+            AnySampler::Hyperband(s) => s.name(),
+            AnySampler::Asha(s) => s.name(),
         }
     }
 
@@ -157,6 +173,8 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.check_space(space),
             AnySampler::Sobol(s) => s.check_space(space),
             AnySampler::Tpe(s) => s.check_space(space),
+            AnySampler::Hyperband(s) => s.check_space(space),
+            AnySampler::Asha(s) => s.check_space(space),
         }
     }
 
@@ -166,6 +184,8 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.suggest(ctx),
             AnySampler::Sobol(s) => s.suggest(ctx),
             AnySampler::Tpe(s) => s.suggest(ctx),
+            AnySampler::Hyperband(s) => s.suggest(ctx),
+            AnySampler::Asha(s) => s.suggest(ctx),
         }
     }
 }
@@ -191,5 +211,17 @@ impl From<SobolSampler> for AnySampler {
 impl From<TpeSampler> for AnySampler {
     fn from(s: TpeSampler) -> Self {
         AnySampler::Tpe(s)
+    }
+}
+
+impl From<HyperbandSampler> for AnySampler {
+    fn from(s: HyperbandSampler) -> Self {
+        AnySampler::Hyperband(s)
+    }
+}
+
+impl From<AshaSampler> for AnySampler {
+    fn from(s: AshaSampler) -> Self {
+        AnySampler::Asha(s)
     }
 }
