@@ -1,40 +1,70 @@
-//! Ask + tell per sampler on branin with a history of 100 and 1,000 trials,
-//! and on ZDT1 (two objectives, 10 dimensions) with 125 and 1,000.
+//! Ask + tell per sampler on branin with a history of 100 and 1,000 trials;
+//! Hyperband and ASHA on branin with an `epochs` resource parameter added;
+//! random and NSGA-II on ZDT1 (two objectives, 10 dimensions) with 125 and
+//! 1,000.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
+use keelson_hpo::samplers::{AshaOptions, HyperbandOptions};
 use keelson_hpo::testfns::{TestFunction, zdt1};
 use keelson_hpo::{
-    AnySampler, Direction, Nsga2Sampler, Outcome, ParamSpec, RandomSampler, SearchSpace, Study,
-    protocol,
+    AnySampler, AshaSampler, Direction, HyperbandSampler, Nsga2Sampler, Outcome, ParamSpec,
+    RandomSampler, SearchSpace, Study, protocol,
 };
 
-fn ask_tell(c: &mut Criterion) {
+/// Fills a study with `history` told trials, then measures one ask + tell
+/// on a copy per iteration, so the history stays at `history`.
+fn bench(
+    group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    space: &SearchSpace,
+    sampler: AnySampler,
+    history: usize,
+) {
     let branin = TestFunction::by_name("branin").unwrap();
+    let mut study = Study::new(space.clone(), Direction::Minimize, sampler).unwrap();
+    for _ in 0..history {
+        let t = study.ask().unwrap();
+        let v = branin.evaluate(&t.params).unwrap();
+        study.tell(t.id, Outcome::Value(v)).unwrap();
+    }
+    group.bench_function(BenchmarkId::new(name, history), |b| {
+        b.iter_batched(
+            || study.clone(),
+            |mut s| {
+                let t = s.ask().unwrap();
+                s.tell(t.id, Outcome::Value(1.0)).unwrap();
+                s
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+}
+
+fn ask_tell(c: &mut Criterion) {
+    let space = TestFunction::by_name("branin").unwrap().space().unwrap();
     let mut group = c.benchmark_group("ask_tell_branin");
     for name in protocol::SAMPLERS {
         for history in [100, 1000] {
-            let sampler: AnySampler = protocol::sampler(name, 0).unwrap().unwrap();
-            let mut study =
-                Study::new(branin.space().unwrap(), Direction::Minimize, sampler).unwrap();
-            for _ in 0..history {
-                let t = study.ask().unwrap();
-                let v = branin.evaluate(&t.params).unwrap();
-                study.tell(t.id, Outcome::Value(v)).unwrap();
-            }
-            // Each iteration asks and tells on a copy, so the history stays at `history`.
-            group.bench_function(BenchmarkId::new(name, history), |b| {
-                b.iter_batched(
-                    || study.clone(),
-                    |mut s| {
-                        let t = s.ask().unwrap();
-                        s.tell(t.id, Outcome::Value(1.0)).unwrap();
-                        s
-                    },
-                    criterion::BatchSize::LargeInput,
-                )
-            });
+            let sampler = protocol::sampler(name, 0).unwrap().unwrap();
+            bench(&mut group, name, &space, sampler, history);
         }
+    }
+    group.finish();
+
+    let mut params = space.to_spec().parameters;
+    params.push(ParamSpec::int("epochs", 1, 81));
+    let space = SearchSpace::new(params).unwrap();
+    let mut group = c.benchmark_group("ask_tell_branin_epochs");
+    for history in [100, 1000] {
+        let hyperband = HyperbandOptions {
+            repeat: true,
+            ..HyperbandOptions::new("epochs")
+        };
+        let sampler = HyperbandSampler::new(0, hyperband).into();
+        bench(&mut group, "hyperband", &space, sampler, history);
+        let sampler = AshaSampler::new(0, AshaOptions::new("epochs")).into();
+        bench(&mut group, "asha", &space, sampler, history);
     }
     group.finish();
 }

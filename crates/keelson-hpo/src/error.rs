@@ -66,6 +66,19 @@ pub enum Error {
         /// How many trials the study holds.
         trials: u64,
     },
+    /// The sampler has nothing to suggest until some running trials finish:
+    /// every open Hyperband bracket waits for the rest of its rung, every
+    /// PBT member is training. Not a failure, and not the end: tell the
+    /// running trials' outcomes and ask again.
+    #[error(
+        "sampler {sampler} has nothing to suggest until some of the {running} running trials finish"
+    )]
+    Waiting {
+        /// The sampler's name.
+        sampler: String,
+        /// How many trials are running.
+        running: u64,
+    },
     /// No trial with this id was ever asked for.
     #[error("trial {id} does not exist in this study")]
     UnknownTrial {

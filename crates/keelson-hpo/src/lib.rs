@@ -41,10 +41,14 @@
 //!   representation samplers work in.
 //! * **Samplers** — [`samplers`]: [`RandomSampler`], [`GridSampler`],
 //!   [`SobolSampler`] (scrambled, skipping the first point as Katib does)
-//!   [`TpeSampler`] (Optuna's TPE, univariate or multivariate) and
-//!   [`Nsga2Sampler`] (NSGA-II, for several objectives), behind the
-//!   [`Sampler`] trait; [`AnySampler`] picks one at run time and
-//!   serializes.
+//!   [`TpeSampler`] (Optuna's TPE, univariate or multivariate),
+//!   [`Nsga2Sampler`] (NSGA-II, for several objectives),
+//!   [`HyperbandSampler`] and [`AshaSampler`] (successive halving over a
+//!   resource parameter such as epochs), behind the [`Sampler`] trait;
+//!   [`AnySampler`] picks one at run time and serializes.
+//! * **Population based training** — [`pbt`]: exploit and explore over a
+//!   population whose trials resume from checkpoint handles, as its own
+//!   resumable ask/tell type.
 //! * **Studies** — [`study`]: ask / ask_n / tell / report, the best trial,
 //!   save and restore; several objectives ([`Study::multi`]) with their
 //!   Pareto front; [`optimize`] for the offline loop, where objective
@@ -62,8 +66,7 @@
 //! * **Katib** — `katib` (feature `crd`): a study from a Katib
 //!   `Experiment`, and a trial's run spec rendered from its `trialTemplate`.
 //!
-//! Not yet: CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT.
-//! See `docs/hpo.md`.
+//! Not yet: CMA-ES and Gaussian-process BO. See `docs/hpo.md`.
 //!
 //! # Features
 //!
@@ -96,6 +99,7 @@ pub mod katib;
 mod normal;
 pub mod optimize;
 pub mod pareto;
+pub mod pbt;
 pub mod protocol;
 pub mod pruner;
 pub mod samplers;
@@ -107,8 +111,8 @@ pub use error::{Error, Result};
 pub use optimize::{ObjectiveValue, ObjectiveValues, OptimizeOptions, OptimizeSummary, TrialRun};
 pub use pruner::{Decision, MedianStop, Pruner, Reference, SuccessiveHalving};
 pub use samplers::{
-    AnySampler, Context, GridSampler, Nsga2Sampler, RandomSampler, Sampler, SobolSampler,
-    TpeSampler,
+    AnySampler, AshaSampler, Context, GridSampler, HyperbandSampler, Nsga2Sampler, RandomSampler,
+    Sampler, SobolSampler, TpeSampler,
 };
 pub use space::{
     Condition, Distribution, FeasibleSpace, ListItem, Number, Param, ParamKind, ParamSpec,

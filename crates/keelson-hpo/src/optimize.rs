@@ -17,12 +17,18 @@
 //! [`Study::optimize_multi`], whose objective returns one value per
 //! objective ([`ObjectiveValues`]); a wrong number of values fails the trial
 //! like a NaN does.
+//!
+//! A sampler that has to wait ([`Error::Waiting`]: Hyperband until a rung
+//! finishes) puts a worker to sleep until another worker's trial is told.
+//! When none of this run's trials is running, nothing could wake it, so the
+//! run ends with that error (trials left running before a restore are the
+//! caller's to tell).
 
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::pruner::Decision;
 use crate::samplers::Sampler;
@@ -255,6 +261,8 @@ struct Loop<'s, S> {
     study: &'s mut Study<S>,
     n_trials: usize,
     started: usize,
+    /// Trials of this run asked and not yet told.
+    running: usize,
     summary: OptimizeSummary,
     stop: bool,
     error: Option<Error>,
@@ -263,6 +271,9 @@ struct Loop<'s, S> {
 
 struct Shared<'s, S> {
     state: Mutex<Loop<'s, S>>,
+    /// Signalled when a trial is told or the run stops: what a waiting
+    /// sampler needs to move on.
+    changed: Condvar,
 }
 
 impl<'s, S> Shared<'s, S> {
@@ -270,6 +281,13 @@ impl<'s, S> Shared<'s, S> {
     /// (nothing panics while holding the lock), so a poisoned lock is used as is.
     fn lock(&self) -> MutexGuard<'_, Loop<'s, S>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Releases the lock until the next [`Shared::changed`] signal.
+    fn wait<'g>(&self, guard: MutexGuard<'g, Loop<'s, S>>) -> MutexGuard<'g, Loop<'s, S>> {
+        self.changed
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -423,11 +441,13 @@ impl<S: Sampler + Send> Study<S> {
                 study: self,
                 n_trials,
                 started: 0,
+                running: 0,
                 summary: OptimizeSummary::default(),
                 stop: false,
                 error: None,
                 best,
             }),
+            changed: Condvar::new(),
         };
         let threads = options.threads.get().min(n_trials.max(1));
         if threads == 1 {
@@ -459,23 +479,31 @@ where
     loop {
         let trial = {
             let mut state = shared.lock();
-            if state.stop || state.started >= state.n_trials {
-                return;
-            }
-            match state.study.ask() {
-                Ok(trial) => {
-                    state.started += 1;
-                    trial
-                }
-                Err(Error::Exhausted { .. }) => {
-                    state.summary.exhausted = true;
-                    state.stop = true;
+            loop {
+                if state.stop || state.started >= state.n_trials {
                     return;
                 }
-                Err(e) => {
-                    state.error.get_or_insert(e);
-                    state.stop = true;
-                    return;
+                match state.study.ask() {
+                    Ok(trial) => {
+                        state.started += 1;
+                        state.running += 1;
+                        break trial;
+                    }
+                    Err(Error::Waiting { .. }) if state.running > 0 => {
+                        state = shared.wait(state);
+                    }
+                    Err(Error::Exhausted { .. }) => {
+                        state.summary.exhausted = true;
+                        state.stop = true;
+                        shared.changed.notify_all();
+                        return;
+                    }
+                    Err(e) => {
+                        state.error.get_or_insert(e);
+                        state.stop = true;
+                        shared.changed.notify_all();
+                        return;
+                    }
                 }
             }
         };
@@ -521,10 +549,12 @@ where
                 state.study.tell(run.id, Outcome::Pruned)
             }
         };
+        state.running -= 1;
         if let Err(e) = told {
             state.error.get_or_insert(e);
             state.stop = true;
         }
+        shared.changed.notify_all();
         progress.advance(state.best);
     }
 }

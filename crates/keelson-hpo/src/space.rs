@@ -872,6 +872,29 @@ impl Lattice {
         }
     }
 
+    /// The index of the point nearest to `x` (the lower one among equals).
+    fn nearest(self, x: f64) -> u64 {
+        let (min, step) = match self {
+            Lattice::Double { min, step, .. } => (min, step),
+            Lattice::Int { min, step, .. } => (min as f64, step as f64),
+        };
+        // `as` saturates (a NaN lands on 0); the neighbours settle rounding
+        // and the last point, which `max` may have clipped.
+        let guess = (((x - min) / step).round().max(0.0) as u64).min(self.n());
+        [
+            guess.saturating_sub(1),
+            guess,
+            guess.saturating_add(1).min(self.n()),
+        ]
+        .into_iter()
+        .min_by(|&a, &b| {
+            (self.point(a) - x)
+                .abs()
+                .total_cmp(&(self.point(b) - x).abs())
+        })
+        .unwrap_or(guess)
+    }
+
     fn value(self, k: u64) -> Value {
         match self {
             Lattice::Double { .. } => Value::Double(self.point(k)),
@@ -1088,6 +1111,57 @@ impl Param {
             ParamKind::Double { .. } | ParamKind::Int { .. } => {
                 let lattice = self.axis.and_then(|a| a.lattice)?;
                 (k <= lattice.n()).then(|| lattice.value(k))
+            }
+        }
+    }
+
+    /// The parameter's value nearest to the number `x`: clamped into the
+    /// bounds, on the step of an `int` or stepped `double`, the closest list
+    /// entry of a `discrete` (the earliest in the list among equals). An
+    /// error naming the parameter for a `categorical` one or a NaN `x`.
+    ///
+    /// ```
+    /// use keelson_hpo::{ParamSpec, SearchSpace, Value};
+    /// let space = SearchSpace::new([
+    ///     ParamSpec::int("epochs", 1, 81),
+    ///     ParamSpec::double("x", 0.0, 1.0).step(0.25),
+    ///     ParamSpec::discrete("bs", [16.0, 64.0, 32.0]),
+    /// ])?;
+    /// let [epochs, x, bs] = space.params() else { unreachable!() };
+    /// assert_eq!(epochs.nearest(3.4)?, Value::Int(3));
+    /// assert_eq!(epochs.nearest(1000.0)?, Value::Int(81));
+    /// assert_eq!(x.nearest(0.6)?, Value::Double(0.5));
+    /// assert_eq!(bs.nearest(40.0)?, Value::Discrete(32.0));
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn nearest(&self, x: f64) -> Result<Value> {
+        if x.is_nan() {
+            return Err(Error::params(&self.name, "has no value nearest to NaN"));
+        }
+        let distance = |v: &f64| (v - x).abs();
+        match &self.kind {
+            ParamKind::Categorical { .. } => Err(Error::params(
+                &self.name,
+                "is categorical: no value is nearest to a number",
+            )),
+            ParamKind::Discrete { values } => values
+                .iter()
+                .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+                .map(|v| Value::Discrete(*v))
+                .ok_or_else(|| Error::params(&self.name, "has an empty list")),
+            ParamKind::Double { min, max, .. } if min == max => Ok(Value::Double(*min)),
+            ParamKind::Int { min, max, .. } if min == max => Ok(Value::Int(*min)),
+            ParamKind::Double {
+                min,
+                max,
+                step: None,
+                ..
+            } => Ok(Value::Double(x.clamp(*min, *max))),
+            ParamKind::Double { .. } | ParamKind::Int { .. } => {
+                match self.axis.and_then(|a| a.lattice) {
+                    Some(l) => Ok(l.value(l.nearest(x))),
+                    None => Err(Error::params(&self.name, "has no numeric axis")),
+                }
             }
         }
     }

@@ -436,6 +436,9 @@ impl<S: Sampler> Study<S> {
 
     /// The next trial. When the sampler has nothing left (an exhausted grid)
     /// the error is [`Error::Exhausted`]: the study is finished, not broken.
+    /// When it has nothing yet (Hyperband waiting for a rung to finish) the
+    /// error is [`Error::Waiting`]: tell running trials' outcomes, then ask
+    /// again.
     ///
     /// ```
     /// use keelson_hpo::{Direction, Error, GridSampler, ParamSpec, SearchSpace, Study};
@@ -471,8 +474,9 @@ impl<S: Sampler> Study<S> {
     }
 
     /// Up to `k` trials at once, for `k` parallel workers. Fewer come back
-    /// when the sampler runs out on the way; [`Error::Exhausted`] only when
-    /// not even one is left.
+    /// when the sampler runs out or has to wait on the way;
+    /// [`Error::Exhausted`] or [`Error::Waiting`] only when not even one
+    /// trial could be asked.
     ///
     /// ```
     /// use keelson_hpo::{Direction, GridSampler, ParamSpec, SearchSpace, Study};
@@ -487,7 +491,9 @@ impl<S: Sampler> Study<S> {
         for _ in 0..k {
             match self.ask() {
                 Ok(trial) => trials.push(trial),
-                Err(Error::Exhausted { .. }) if !trials.is_empty() => break,
+                Err(Error::Exhausted { .. } | Error::Waiting { .. }) if !trials.is_empty() => {
+                    break;
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -6,10 +6,13 @@
 
 mod common;
 
-use keelson_hpo::samplers::{Crossover, Nsga2Options, TpeOptions};
+use std::collections::VecDeque;
+
+use keelson_hpo::samplers::{AshaOptions, Crossover, HyperbandOptions, Nsga2Options, TpeOptions};
 use keelson_hpo::{
-    AnySampler, Direction, Error, GridSampler, Nsga2Sampler, Outcome, ParamSpec, RandomSampler,
-    Sampler, SearchSpace, SobolSampler, Study, TpeSampler, Trial,
+    AnySampler, AshaSampler, Direction, Error, GridSampler, HyperbandSampler, Nsga2Sampler,
+    Outcome, ParamSpec, Params, RandomSampler, Sampler, SearchSpace, SobolSampler, Study,
+    TpeSampler, Trial, Value,
 };
 use proptest::prelude::*;
 use serde::Serialize;
@@ -156,6 +159,8 @@ where
         ParamSpec::double("momentum", 0.0, 0.9)
             .step(0.1)
             .active_when("opt", ["sgd"]),
+        // The resource of Hyperband and ASHA; another int to the others.
+        ParamSpec::int("epochs", 1, 27),
     ])
     .unwrap();
     let mut whole = Study::new(space.clone(), Direction::Minimize, sampler.clone()).unwrap();
@@ -190,6 +195,14 @@ fn every_sampler_type_restores_with_running_trials() {
     ] {
         continues_with_running_trials(tpe(11, multivariate, group, liar));
         continues_with_running_trials(AnySampler::from(tpe(11, multivariate, group, liar)));
+    }
+    for sampler in resource_samplers(11, "epochs") {
+        continues_with_running_trials(sampler.clone());
+        match sampler {
+            AnySampler::Hyperband(s) => continues_with_running_trials(s),
+            AnySampler::Asha(s) => continues_with_running_trials(s),
+            _ => unreachable!(),
+        }
     }
     for crossover in [Crossover::Uniform, Crossover::Sbx { eta: 20.0 }] {
         continues_with_running_trials(nsga2(11, crossover));
@@ -625,4 +638,610 @@ fn samplers_cover_many_dimensions() {
         .map(|t| t.params.f64("x43").unwrap())
         .collect();
     assert_ne!(first, last, "the padded dimensions are not copies");
+}
+
+// ---------------------------------------------------------------------------
+// Hyperband and ASHA: the samplers that set a resource parameter.
+
+/// Hyperband (once, and repeating) and ASHA over the resource `name`.
+fn resource_samplers(seed: u64, name: &str) -> [AnySampler; 3] {
+    [
+        HyperbandSampler::new(seed, HyperbandOptions::new(name)).into(),
+        HyperbandSampler::new(
+            seed,
+            HyperbandOptions {
+                eta: 2,
+                repeat: true,
+                ..HyperbandOptions::new(name)
+            },
+        )
+        .into(),
+        AshaSampler::new(
+            seed,
+            AshaOptions {
+                reduction_factor: 3,
+                ..AshaOptions::new(name)
+            },
+        )
+        .into(),
+    ]
+}
+
+/// The resource values a sampler may set on `space`.
+fn ladder(sampler: &AnySampler, space: &SearchSpace) -> Vec<Value> {
+    match sampler {
+        AnySampler::Hyperband(s) => s
+            .brackets(space)
+            .unwrap()
+            .first()
+            .unwrap()
+            .iter()
+            .map(|r| r.resource.clone())
+            .collect(),
+        AnySampler::Asha(s) => s.rungs(space).unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+/// Drives a study with up to `parallel` trials running, telling the oldest
+/// first: complete mostly, pruned every fifth, failed every seventh. When
+/// the sampler has to wait, a running trial is told; when it is exhausted,
+/// the running trials are told and the driver stops asking.
+struct Driver {
+    parallel: usize,
+    running: VecDeque<Trial>,
+    asked: Vec<Trial>,
+    exhausted: bool,
+}
+
+impl Driver {
+    fn new(parallel: usize) -> Driver {
+        Driver {
+            parallel,
+            running: VecDeque::new(),
+            asked: Vec::new(),
+            exhausted: false,
+        }
+    }
+
+    /// Runs until `n` trials have been asked (or the sampler ends).
+    fn run<S: Sampler>(&mut self, study: &mut Study<S>, n: usize) {
+        while self.asked.len() < n && !self.exhausted {
+            if self.running.len() < self.parallel {
+                match study.ask() {
+                    Ok(trial) => {
+                        self.asked.push(trial.clone());
+                        self.running.push_back(trial);
+                        continue;
+                    }
+                    Err(Error::Waiting { running, .. }) => {
+                        assert!(running > 0, "waiting with nothing running");
+                        assert!(
+                            !self.running.is_empty(),
+                            "waiting on trials the driver does not hold"
+                        );
+                    }
+                    Err(Error::Exhausted { .. }) => self.exhausted = true,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            self.tell_oldest(study);
+        }
+    }
+
+    fn tell_oldest<S: Sampler>(&mut self, study: &mut Study<S>) {
+        let Some(trial) = self.running.pop_front() else {
+            return;
+        };
+        let outcome = match trial.id % 35 {
+            id if id % 7 == 6 => Outcome::Failed,
+            id if id % 5 == 4 => Outcome::Pruned,
+            _ => Outcome::Value(objective(&trial)),
+        };
+        study.tell(trial.id, outcome).unwrap();
+    }
+}
+
+/// A random space with a resource parameter `epochs` appended: an int or a
+/// double (sometimes stepped) with a positive min.
+fn resource_space_specs() -> impl Strategy<Value = Vec<ParamSpec>> {
+    let resource = prop_oneof![
+        (1i64..20, 0i64..300, 1i64..4).prop_map(|(min, width, step)| {
+            let p = ParamSpec::int("epochs", min, min + width);
+            if width >= step {
+                p.step(step as f64)
+            } else {
+                p
+            }
+        }),
+        (0.01..5.0f64, 0.0..100.0f64, prop::option::of(1u32..50)).prop_map(
+            |(min, width, steps)| {
+                let p = ParamSpec::double("epochs", min, min + width);
+                match steps {
+                    Some(k) if width > 0.0 => p.step(width / f64::from(k)),
+                    _ => p,
+                }
+            }
+        ),
+    ];
+    (common::space_specs(), resource).prop_map(|(mut specs, resource)| {
+        specs.push(resource);
+        specs
+    })
+}
+
+/// A study over the space, or `None` when the sampler rightly rejects it:
+/// an error naming the resource parameter (rungs that collapse onto one
+/// value of a coarse step).
+fn resource_study(space: &SearchSpace, sampler: AnySampler, direction: Direction) -> Option<Study> {
+    match Study::new(space.clone(), direction, sampler) {
+        Ok(study) => Some(study),
+        Err(Error::UnsupportedSpace { param, .. }) if param == "epochs" => None,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn resource_samplers_stay_inside_and_on_the_ladder(
+        specs in resource_space_specs(),
+        seed in any::<u64>(),
+        parallel in 1usize..6,
+    ) {
+        let space = common::space(&specs);
+        for sampler in resource_samplers(seed, "epochs") {
+            // Hyperband's later brackets start new configurations higher up.
+            let starts_at_bottom = matches!(sampler, AnySampler::Asha(_));
+            let Some(mut study) = resource_study(&space, sampler, Direction::Minimize) else {
+                continue;
+            };
+            let rungs = ladder(study.sampler(), &space);
+            let mut driver = Driver::new(parallel);
+            driver.run(&mut study, 60);
+            let mut configs: Vec<&Params> = Vec::new();
+            for trial in &driver.asked {
+                common::assert_inside(&specs, &trial.params);
+                prop_assert!(space.check(&trial.params).is_ok(), "{}", trial.params);
+                let resource = trial.params.get("epochs").unwrap();
+                prop_assert!(rungs.contains(resource), "{resource} not in {rungs:?}");
+                // With ASHA, anything above the lowest rung re-runs an earlier configuration.
+                if starts_at_bottom && resource != &rungs[0] {
+                    let earlier = configs.iter().any(|c| without_resource(c) == without_resource(&trial.params));
+                    prop_assert!(earlier, "{} promotes nothing", trial.params);
+                }
+                configs.push(&trial.params);
+            }
+        }
+    }
+
+    #[test]
+    fn resource_samplers_are_deterministic_and_restore_exactly(
+        specs in resource_space_specs(),
+        seed in any::<u64>(),
+        parallel in 1usize..6,
+        cut in 0usize..50,
+    ) {
+        let space = common::space(&specs);
+        for sampler in resource_samplers(seed, "epochs") {
+            let Some(mut whole) = resource_study(&space, sampler.clone(), Direction::Maximize) else {
+                continue;
+            };
+            let mut expected = Driver::new(parallel);
+            expected.run(&mut whole, 60);
+
+            let mut again = resource_study(&space, sampler, Direction::Maximize).unwrap();
+            let mut driver = Driver::new(parallel);
+            // Saved with trials still running, restored, driven on.
+            driver.run(&mut again, cut);
+            let mut resumed: Study = Study::restore(&again.save().unwrap()).unwrap();
+            driver.run(&mut resumed, 60);
+            prop_assert_eq!(&driver.asked, &expected.asked);
+            prop_assert_eq!(resumed.save().unwrap(), whole.save().unwrap());
+        }
+    }
+}
+
+fn without_resource(params: &Params) -> Vec<(String, Value)> {
+    params
+        .iter()
+        .filter(|(name, _)| *name != "epochs")
+        .map(|(name, v)| (name.to_owned(), v.clone()))
+        .collect()
+}
+
+fn epochs_space(max: i64) -> SearchSpace {
+    SearchSpace::new([
+        ParamSpec::double("x", 0.0, 1.0),
+        ParamSpec::categorical("opt", ["sgd", "adam"]),
+        ParamSpec::int("epochs", 1, max),
+    ])
+    .unwrap()
+}
+
+/// Smaller is better; the resource helps, so promotions matter.
+fn loss(params: &Params) -> f64 {
+    let x = params.f64("x").unwrap();
+    let epochs = params.i64("epochs").unwrap() as f64;
+    (x - 0.3).powi(2) + 1.0 / epochs
+}
+
+#[test]
+fn hyperband_runs_the_papers_brackets_then_ends() {
+    let space = epochs_space(81);
+    let sampler = HyperbandSampler::new(3, HyperbandOptions::new("epochs"));
+    // Table 1 of Li et al. (2018): R = 81, eta = 3.
+    let table: Vec<Vec<(u64, i64)>> = sampler
+        .brackets(&space)
+        .unwrap()
+        .iter()
+        .map(|b| {
+            b.iter()
+                .map(|r| (r.trials, r.resource.as_i64().unwrap()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        table,
+        [
+            vec![(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)],
+            vec![(34, 3), (11, 9), (3, 27), (1, 81)],
+            vec![(15, 9), (5, 27), (1, 81)],
+            vec![(8, 27), (2, 81)],
+            vec![(5, 81)],
+        ]
+    );
+    let mut study = Study::new(space, Direction::Minimize, sampler).unwrap();
+    let mut trials: Vec<(Params, f64)> = Vec::new();
+    loop {
+        match study.ask() {
+            Ok(t) => {
+                let v = loss(&t.params);
+                study.tell(t.id, Outcome::Value(v)).unwrap();
+                trials.push((t.params, v));
+            }
+            Err(Error::Exhausted { trials: 206, .. }) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    // Sequentially, the trials follow the table rung by rung, and each rung
+    // re-runs the best of the one below, best first.
+    let mut at = 0;
+    for bracket in &table {
+        let mut below: Vec<(Params, f64)> = Vec::new();
+        for &(n, epochs) in bracket {
+            let rung = &trials[at..at + n as usize];
+            assert!(rung.iter().all(|(p, _)| p.i64("epochs").unwrap() == epochs));
+            if !below.is_empty() {
+                below.sort_by(|a, b| a.1.total_cmp(&b.1));
+                let promoted: Vec<_> = rung.iter().map(|(p, _)| without_resource(p)).collect();
+                let best: Vec<_> = below[..n as usize]
+                    .iter()
+                    .map(|(p, _)| without_resource(p))
+                    .collect();
+                assert_eq!(promoted, best);
+            }
+            below = rung.to_vec();
+            at += n as usize;
+        }
+    }
+    assert_eq!(at, 206);
+}
+
+#[test]
+fn hyperband_starts_brackets_while_rungs_run_then_waits() {
+    let space = epochs_space(81);
+    let sampler = HyperbandSampler::new(3, HyperbandOptions::new("epochs"));
+    let mut study = Study::new(space, Direction::Minimize, sampler).unwrap();
+    // Every bracket's first rung: 81 + 34 + 15 + 8 + 5.
+    let first = study.ask_n(500).unwrap();
+    assert_eq!(first.len(), 143);
+    let err = study.ask().unwrap_err();
+    assert!(matches!(err, Error::Waiting { running: 143, .. }), "{err}");
+    assert!(matches!(study.ask_n(3), Err(Error::Waiting { .. })));
+    // Bracket s = 4 finishes its first rung; one failure is not promoted.
+    study.tell(0, Outcome::Failed).unwrap();
+    for t in &first[1..81] {
+        study.tell(t.id, Outcome::Value(loss(&t.params))).unwrap();
+    }
+    let mut ranked: Vec<&Trial> = first[1..81].iter().collect();
+    ranked.sort_by(|a, b| loss(&a.params).total_cmp(&loss(&b.params)));
+    let promoted = study.ask_n(100).unwrap();
+    assert_eq!(promoted.len(), 27);
+    for (p, best) in promoted.iter().zip(&ranked) {
+        assert_eq!(p.params.i64("epochs").unwrap(), 3);
+        assert_eq!(without_resource(&p.params), without_resource(&best.params));
+    }
+}
+
+#[test]
+fn hyperband_ends_a_bracket_whose_rung_all_failed_and_can_repeat() {
+    let space = epochs_space(9);
+    for repeat in [false, true] {
+        let options = HyperbandOptions {
+            repeat,
+            ..HyperbandOptions::new("epochs")
+        };
+        let mut study = Study::new(
+            space.clone(),
+            Direction::Minimize,
+            HyperbandSampler::new(0, options),
+        )
+        .unwrap();
+        let mut epochs = Vec::new();
+        for _ in 0..40 {
+            let t = match study.ask() {
+                Ok(t) => t,
+                Err(Error::Exhausted { .. }) => break,
+                Err(e) => panic!("{e}"),
+            };
+            epochs.push(t.params.i64("epochs").unwrap());
+            // The first bracket's 9 trials all fail: it ends there.
+            let outcome = if t.id < 9 {
+                Outcome::Failed
+            } else {
+                Outcome::Value(loss(&t.params))
+            };
+            study.tell(t.id, outcome).unwrap();
+        }
+        let once = [vec![1; 9], vec![3; 5], vec![9], vec![9; 3]].concat();
+        if repeat {
+            assert_eq!(epochs.len(), 40);
+            assert_eq!(&epochs[..18], &once[..]);
+            assert_eq!(&epochs[18..27], &[1; 9], "the next round starts over");
+        } else {
+            assert_eq!(epochs, once);
+        }
+    }
+}
+
+#[test]
+fn asha_promotes_exactly_the_top_fraction_of_a_rung() {
+    for direction in [Direction::Minimize, Direction::Maximize] {
+        let options = AshaOptions {
+            reduction_factor: 3,
+            ..AshaOptions::new("epochs")
+        };
+        let mut study =
+            Study::new(epochs_space(27), direction, AshaSampler::new(5, options)).unwrap();
+        let first = study.ask_n(9).unwrap();
+        let values = [5.0, 3.0, 8.0, 1.0, 9.0, 2.0, 7.0, 4.0, 6.0];
+        for (t, v) in first.iter().zip(values) {
+            assert_eq!(t.params.i64("epochs").unwrap(), 1);
+            study.tell(t.id, Outcome::Value(v)).unwrap();
+        }
+        // floor(9 / 3) = 3 promotions, best first; then new configurations.
+        let best: [usize; 3] = match direction {
+            Direction::Minimize => [3, 5, 1],
+            Direction::Maximize => [4, 2, 6],
+        };
+        let next = study.ask_n(5).unwrap();
+        for (t, &from) in next.iter().zip(&best) {
+            assert_eq!(t.params.i64("epochs").unwrap(), 3);
+            assert_eq!(
+                without_resource(&t.params),
+                without_resource(&first[from].params)
+            );
+        }
+        assert!(
+            next[3..]
+                .iter()
+                .all(|t| t.params.i64("epochs").unwrap() == 1)
+        );
+        // Rung 1 now has 3 complete trials: its best goes to rung 2, once.
+        for (t, v) in next[..3].iter().zip([0.5, 0.7, 0.6]) {
+            study.tell(t.id, Outcome::Value(v)).unwrap();
+        }
+        let top = match direction {
+            Direction::Minimize => &next[0],
+            Direction::Maximize => &next[1],
+        };
+        let up = study.ask().unwrap();
+        assert_eq!(up.params.i64("epochs").unwrap(), 9);
+        assert_eq!(without_resource(&up.params), without_resource(&top.params));
+        assert_eq!(study.ask().unwrap().params.i64("epochs").unwrap(), 1);
+    }
+}
+
+#[test]
+fn asha_never_waits_and_skips_failed_trials() {
+    let options = AshaOptions {
+        reduction_factor: 2,
+        ..AshaOptions::new("epochs")
+    };
+    let mut study = Study::new(
+        epochs_space(8),
+        Direction::Minimize,
+        AshaSampler::new(1, options),
+    )
+    .unwrap();
+    // Nothing told: every ask starts a new configuration at the lowest rung.
+    let running = study.ask_n(100).unwrap();
+    assert_eq!(running.len(), 100);
+    assert!(running.iter().all(|t| t.params.i64("epochs").unwrap() == 1));
+    // Failed and pruned trials are not candidates: 2 complete of 4 told
+    // give floor(2 / 2) = 1 promotion, the better one.
+    study.tell(0, Outcome::Failed).unwrap();
+    study.tell(1, Outcome::Pruned).unwrap();
+    study.tell(2, Outcome::Value(2.0)).unwrap();
+    study.tell(3, Outcome::Value(1.0)).unwrap();
+    let up = study.ask().unwrap();
+    assert_eq!(up.params.i64("epochs").unwrap(), 2);
+    assert_eq!(
+        without_resource(&up.params),
+        without_resource(&running[3].params)
+    );
+    assert_eq!(study.ask().unwrap().params.i64("epochs").unwrap(), 1);
+}
+
+#[test]
+fn resource_samplers_reject_spaces_naming_the_parameter_or_setting() {
+    let unsupported = |space: SearchSpace, sampler: AnySampler, want: &str| {
+        let err = Study::new(space, Direction::Minimize, sampler).unwrap_err();
+        assert!(
+            matches!(&err, Error::UnsupportedSpace { param, .. } if param == want),
+            "{err}"
+        );
+    };
+    let setting = |space: SearchSpace, sampler: AnySampler, want: &str| {
+        let err = Study::new(space, Direction::Minimize, sampler).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidSetting { name, .. } if name == want),
+            "{err}"
+        );
+    };
+    let x = || ParamSpec::double("x", 0.0, 1.0);
+    let space = |resource: ParamSpec| {
+        SearchSpace::new([x(), ParamSpec::categorical("c", ["a", "b"]), resource]).unwrap()
+    };
+    for sampler in resource_samplers(0, "epochs") {
+        let name = sampler.name().to_owned();
+        // Missing, a list, conditional, or rungs collapsing onto one value.
+        unsupported(
+            space(ParamSpec::int("steps", 1, 9)),
+            sampler.clone(),
+            "epochs",
+        );
+        unsupported(
+            space(ParamSpec::discrete("epochs", [1.0, 3.0, 9.0])),
+            sampler.clone(),
+            "epochs",
+        );
+        unsupported(
+            space(ParamSpec::categorical("epochs", ["1", "3"])),
+            sampler.clone(),
+            "epochs",
+        );
+        unsupported(
+            space(ParamSpec::int("epochs", 1, 9).active_when("c", ["a"])),
+            sampler.clone(),
+            "epochs",
+        );
+        unsupported(
+            space(ParamSpec::int("epochs", 1, 30).step(5.0)),
+            sampler.clone(),
+            "epochs",
+        );
+        // A min of 0 is no resource ladder without min_resource.
+        setting(
+            space(ParamSpec::int("epochs", 0, 9)),
+            sampler.clone(),
+            &format!("{name}.min_resource"),
+        );
+    }
+    let eta = |s: AnySampler| {
+        Study::new(
+            space(ParamSpec::int("epochs", 1, 9)),
+            Direction::Minimize,
+            s,
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    let hb = |o: HyperbandOptions| AnySampler::from(HyperbandSampler::new(0, o));
+    assert!(
+        eta(hb(HyperbandOptions {
+            eta: 1,
+            ..HyperbandOptions::new("epochs")
+        }))
+        .contains("hyperband.eta")
+    );
+    setting(
+        space(ParamSpec::int("epochs", 1, 9)),
+        hb(HyperbandOptions {
+            max_resource: Some(81.0),
+            ..HyperbandOptions::new("epochs")
+        }),
+        "hyperband.max_resource",
+    );
+    setting(
+        space(ParamSpec::int("epochs", 1, 9)),
+        hb(HyperbandOptions {
+            min_resource: Some(f64::NAN),
+            ..HyperbandOptions::new("epochs")
+        }),
+        "hyperband.min_resource",
+    );
+    let asha = AnySampler::from(AshaSampler::new(
+        0,
+        AshaOptions {
+            reduction_factor: 0,
+            ..AshaOptions::new("epochs")
+        },
+    ));
+    setting(
+        space(ParamSpec::int("epochs", 1, 9)),
+        asha,
+        "asha.reduction_factor",
+    );
+    // With min_resource, a resource starting at 0 works.
+    let ok = hb(HyperbandOptions {
+        min_resource: Some(1.0),
+        ..HyperbandOptions::new("epochs")
+    });
+    assert!(
+        Study::new(
+            space(ParamSpec::int("epochs", 0, 9)),
+            Direction::Minimize,
+            ok
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn resource_samplers_serialize_under_their_names() {
+    for (sampler, key) in
+        resource_samplers(0, "epochs")
+            .into_iter()
+            .zip(["hyperband", "hyperband", "asha"])
+    {
+        let json = serde_json::to_value(&sampler).unwrap();
+        assert!(json.get(key).is_some(), "{json}");
+        assert_eq!(sampler.name(), key);
+        let back: AnySampler = serde_json::from_value(json).unwrap();
+        assert_eq!(back, sampler);
+    }
+}
+
+#[test]
+fn hyperband_is_exhausted_once_its_last_rungs_are_issued() {
+    let sampler = HyperbandSampler::new(2, HyperbandOptions::new("epochs"));
+    let mut study = Study::new(epochs_space(3), Direction::Minimize, sampler).unwrap();
+    // R = 3: bracket s = 1 is 3 trials at 1 epoch then 1 at 3; s = 0 is 2 at 3.
+    let first = study.ask_n(10).unwrap();
+    let epochs: Vec<i64> = first
+        .iter()
+        .map(|t| t.params.i64("epochs").unwrap())
+        .collect();
+    assert_eq!(epochs, [1, 1, 1, 3, 3]);
+    for t in &first[..3] {
+        study.tell(t.id, Outcome::Value(loss(&t.params))).unwrap();
+    }
+    assert_eq!(study.ask().unwrap().params.i64("epochs").unwrap(), 3);
+    // Trials 3, 4 and 5 still run, but nothing will follow them.
+    assert!(matches!(
+        study.ask(),
+        Err(Error::Exhausted { trials: 6, .. })
+    ));
+}
+
+#[test]
+fn resource_samplers_do_not_count_suggestions_the_history_lacks() {
+    // Driven without a study, no suggestion becomes a trial: nothing is
+    // waited for, and every suggestion is a new configuration at the bottom.
+    let space = epochs_space(9);
+    for mut sampler in resource_samplers(4, "epochs") {
+        let bottom = ladder(&sampler, &space)[0].clone();
+        let ctx = keelson_hpo::Context::new(&space, &[], Direction::Minimize);
+        let mut seen = Vec::new();
+        for _ in 0..50 {
+            let params = sampler.suggest(&ctx).unwrap().unwrap();
+            assert_eq!(params.get("epochs"), Some(&bottom), "{}", sampler.name());
+            seen.push(params);
+        }
+        seen.dedup();
+        assert_eq!(seen.len(), 50, "{}", sampler.name());
+    }
 }

@@ -3,10 +3,11 @@
 //! and the pruners.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use keelson_hpo::samplers::HyperbandOptions;
 use keelson_hpo::{
-    AnySampler, Decision, Direction, Error, GridSampler, MedianStop, Nsga2Sampler, OptimizeOptions,
-    Outcome, ParamSpec, Pruner, RandomSampler, Reference, SearchSpace, Study, SuccessiveHalving,
-    TpeSampler, TrialState,
+    AnySampler, Decision, Direction, Error, GridSampler, HyperbandSampler, MedianStop,
+    Nsga2Sampler, OptimizeOptions, Outcome, ParamSpec, Pruner, RandomSampler, Reference,
+    SearchSpace, Study, SuccessiveHalving, TpeSampler, TrialState,
 };
 
 fn study(direction: Direction) -> Study<RandomSampler> {
@@ -638,4 +639,53 @@ fn optimize_multi_fails_trials_with_the_wrong_count_and_goes_on() {
     one.optimize_multi_with(3, &options, |t| t.params().f64("x").map(|x| [x]))
         .unwrap();
     assert!(one.best_trial().is_some());
+}
+
+fn hyperband_study(max_epochs: i64) -> Study<HyperbandSampler> {
+    let space = SearchSpace::new([
+        ParamSpec::double("x", -1.0, 1.0),
+        ParamSpec::int("epochs", 1, max_epochs),
+    ])
+    .unwrap();
+    let sampler = HyperbandSampler::new(0, HyperbandOptions::new("epochs"));
+    Study::new(space, Direction::Minimize, sampler).unwrap()
+}
+
+#[test]
+fn optimize_on_threads_waits_for_hyperbands_rungs() {
+    let mut s = hyperband_study(27);
+    let options = OptimizeOptions::new().threads(4).progress(false);
+    let summary = s
+        .optimize_with(1000, &options, |t| {
+            let x = t.params().f64("x")?;
+            Ok::<_, Error>(x * x + 1.0 / t.params().f64("epochs")?)
+        })
+        .unwrap();
+    // R = 27, eta = 3: brackets of 27 + 9 + 3 + 1, 12 + 4 + 1, 6 + 2 and 4.
+    assert!(summary.exhausted);
+    assert_eq!(summary.completed, 69);
+    assert!(s.trials().iter().all(|t| t.state == TrialState::Complete));
+}
+
+#[test]
+fn optimize_stops_with_waiting_when_only_outside_trials_run() {
+    let mut s = hyperband_study(3);
+    // Both brackets' first rungs (3 + 2), left running by someone else.
+    assert_eq!(s.ask_n(10).unwrap().len(), 5);
+    let err = s
+        .optimize_with(10, &OptimizeOptions::new().progress(false), |_| 1.0)
+        .unwrap_err();
+    assert!(matches!(err, Error::Waiting { running: 5, .. }), "{err}");
+    for id in 0..5 {
+        s.tell(id, Outcome::Value(id as f64)).unwrap();
+    }
+    // Told, the rung promotes its best, and the last bracket is at full resource already.
+    let summary = s
+        .optimize_with(10, &OptimizeOptions::new().progress(false), |_| 1.0)
+        .unwrap();
+    assert_eq!((summary.completed, summary.exhausted), (1, true));
+    assert_eq!(
+        s.trials()[5].params.f64("x").unwrap(),
+        s.trials()[0].params.f64("x").unwrap()
+    );
 }

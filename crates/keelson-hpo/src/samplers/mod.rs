@@ -4,16 +4,26 @@
 //! A sampler proposes the next assignment from the study's history. Its
 //! whole state (random generator included) is serde data, so a study saved
 //! and restored continues with exactly the suggestions it would have made.
+//!
+//! [`HyperbandSampler`] and [`AshaSampler`] also set a resource parameter
+//! (epochs, steps) of the space: their trials are the same configuration
+//! run again with more resource. Population based training, whose trials
+//! resume from checkpoints, is not a sampler: see [`crate::pbt`].
 
+mod asha;
 mod grid;
+mod hyperband;
 mod nsga2;
 mod random;
+mod rungs;
 mod sobol;
 mod tpe;
 
 use serde::{Deserialize, Serialize};
 
+pub use asha::{AshaOptions, AshaSampler};
 pub use grid::GridSampler;
+pub use hyperband::{HyperbandOptions, HyperbandSampler, Rung};
 pub use nsga2::{Crossover, Nsga2Options, Nsga2Sampler};
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
@@ -200,6 +210,10 @@ pub enum AnySampler {
     Tpe(TpeSampler),
     /// [`Nsga2Sampler`].
     Nsga2(Nsga2Sampler),
+    /// [`HyperbandSampler`].
+    Hyperband(HyperbandSampler),
+    /// [`AshaSampler`].
+    Asha(AshaSampler),
 }
 
 impl Sampler for AnySampler {
@@ -210,6 +224,8 @@ impl Sampler for AnySampler {
             AnySampler::Sobol(s) => s.name(),
             AnySampler::Tpe(s) => s.name(),
             AnySampler::Nsga2(s) => s.name(),
+            AnySampler::Hyperband(s) => s.name(),
+            AnySampler::Asha(s) => s.name(),
         }
     }
 
@@ -220,6 +236,8 @@ impl Sampler for AnySampler {
             AnySampler::Sobol(s) => s.check_space(space),
             AnySampler::Tpe(s) => s.check_space(space),
             AnySampler::Nsga2(s) => s.check_space(space),
+            AnySampler::Hyperband(s) => s.check_space(space),
+            AnySampler::Asha(s) => s.check_space(space),
         }
     }
 
@@ -230,6 +248,8 @@ impl Sampler for AnySampler {
             AnySampler::Sobol(s) => s.suggest(ctx),
             AnySampler::Tpe(s) => s.suggest(ctx),
             AnySampler::Nsga2(s) => s.suggest(ctx),
+            AnySampler::Hyperband(s) => s.suggest(ctx),
+            AnySampler::Asha(s) => s.suggest(ctx),
         }
     }
 
@@ -240,6 +260,8 @@ impl Sampler for AnySampler {
             AnySampler::Sobol(s) => s.multi_objective(),
             AnySampler::Tpe(s) => s.multi_objective(),
             AnySampler::Nsga2(s) => s.multi_objective(),
+            AnySampler::Hyperband(s) => s.multi_objective(),
+            AnySampler::Asha(s) => s.multi_objective(),
         }
     }
 }
@@ -271,5 +293,17 @@ impl From<TpeSampler> for AnySampler {
 impl From<Nsga2Sampler> for AnySampler {
     fn from(s: Nsga2Sampler) -> Self {
         AnySampler::Nsga2(s)
+    }
+}
+
+impl From<HyperbandSampler> for AnySampler {
+    fn from(s: HyperbandSampler) -> Self {
+        AnySampler::Hyperband(s)
+    }
+}
+
+impl From<AshaSampler> for AnySampler {
+    fn from(s: AshaSampler) -> Self {
+        AnySampler::Asha(s)
     }
 }
