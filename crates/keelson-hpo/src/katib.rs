@@ -72,6 +72,8 @@
 //! | `sobol` | [`SobolSampler`] |
 //! | `tpe` (`gamma`, `prior_weight`, `n_EI_candidates`, `random_state`) | [`TpeSampler`], univariate, hyperopt's γ = `gamma`·√n (capped at 25) and its 20 startup trials |
 //! | `multivariate-tpe` (`n_startup_trials`, `n_ei_candidates`, `random_state`) | [`TpeSampler`], multivariate with a constant liar, as Katib's Optuna service |
+//! | `hyperband` (`resource_name`, `r_l`, `eta`) | [`HyperbandSampler`] from resource 1 up to `r_l`, as Katib's rungs |
+//! | `pbt` (`n_population`, `truncation_threshold`, `resample_probability`) | not a study: [`pbt`] builds a [`Pbt`] |
 //! | `earlyStopping` `medianstop` (`min_trials_required`, `start_step`) | [`Pruner::MedianStop`], with the mean of the averages as Katib's service computes it ([`Reference::Mean`]) |
 //! | `parallelTrialCount`, `maxTrialCount`, `maxFailedTrialCount` | [`KatibStudy::trials_to_create`] and [`KatibStudy::progress`] |
 //!
@@ -89,9 +91,11 @@ use keelson_crd::katib::v1beta1::{
 };
 use serde_json::Value as Json;
 
+use crate::pbt::{Pbt, PbtOptions};
 use crate::pruner::{MedianStop, Pruner, Reference};
 use crate::samplers::{
-    AnySampler, Gamma, GridSampler, RandomSampler, SobolSampler, TpeOptions, TpeSampler,
+    AnySampler, Gamma, GridSampler, HyperbandOptions, HyperbandSampler, RandomSampler,
+    SobolSampler, TpeOptions, TpeSampler,
 };
 use crate::space::{Params, SearchSpace, SpaceSpec};
 use crate::study::{Direction, Study, TrialState};
@@ -341,6 +345,36 @@ pub fn sampler(algorithm: &AlgorithmSpec, default_seed: u64) -> Result<AnySample
             settings.checked_options(options.validate())?;
             TpeSampler::with_options(seed, options).into()
         }
+        "hyperband" => {
+            let resource_name: String = settings.take("resource_name")?.ok_or_else(|| {
+                Error::experiment(
+                    "spec.algorithm.algorithmSettings[resource_name]",
+                    "hyperband needs the resource parameter's name",
+                )
+            })?;
+            let r_l: f64 = settings.take("r_l")?.ok_or_else(|| {
+                Error::experiment(
+                    "spec.algorithm.algorithmSettings[r_l]",
+                    "hyperband needs r_l, the largest resource",
+                )
+            })?;
+            let defaults = HyperbandOptions::new(resource_name);
+            let options = HyperbandOptions {
+                max_resource: Some(r_l),
+                // Katib's smallest rung is r_l / eta^s_max, which is about 1.
+                min_resource: Some(1.0),
+                eta: settings.take("eta")?.unwrap_or(defaults.eta),
+                ..defaults
+            };
+            settings.checked_options(options.validate())?;
+            HyperbandSampler::new(seed, options).into()
+        }
+        "pbt" => {
+            return Err(Error::experiment(
+                "spec.algorithm.algorithmName",
+                "pbt trains a population from checkpoints and is not a study: use katib::pbt",
+            ));
+        }
         "enas" | "darts" => {
             return Err(Error::experiment(
                 "spec.algorithm.algorithmName",
@@ -357,13 +391,83 @@ pub fn sampler(algorithm: &AlgorithmSpec, default_seed: u64) -> Result<AnySample
             return Err(Error::experiment(
                 "spec.algorithm.algorithmName",
                 format!(
-                    "unknown algorithm {other:?} (known: random, grid, sobol, tpe, multivariate-tpe)"
+                    "unknown algorithm {other:?} (known: random, grid, sobol, tpe, multivariate-tpe, hyperband, pbt)"
                 ),
             ));
         }
     };
     settings.finish()?;
     Ok(sampler)
+}
+
+/// Population based training for an experiment whose algorithm is `pbt`:
+/// its parameters, objective direction and settings (`n_population`,
+/// `truncation_threshold`, `resample_probability`, `random_state`).
+/// `suggestion_trial_dir` is accepted and not used: where Katib keeps
+/// checkpoints, [`Pbt`] hands out the caller's own checkpoint handles.
+///
+/// ```
+/// use keelson_crd::katib::v1beta1::Experiment;
+/// use keelson_hpo::katib;
+///
+/// let experiment: Experiment = serde_yaml_ng::from_str(r#"
+/// apiVersion: kubeflow.org/v1beta1
+/// kind: Experiment
+/// metadata: {name: pbt}
+/// spec:
+///   objective: {type: maximize, objectiveMetricName: accuracy}
+///   algorithm:
+///     algorithmName: pbt
+///     algorithmSettings: [{name: n_population, value: "8"}, {name: truncation_threshold, value: "0.3"}]
+///   parameters:
+///     - {name: lr, parameterType: double, feasibleSpace: {min: "0.0001", max: "0.02"}}
+/// "#).unwrap();
+/// let mut pbt = katib::pbt(&experiment, 0)?;
+/// let first = pbt.ask()?;
+/// assert!(first.parent.is_none()); // a fresh member starts from scratch
+/// # Ok::<(), keelson_hpo::Error>(())
+/// ```
+pub fn pbt(experiment: &Experiment, default_seed: u64) -> Result<Pbt> {
+    let spec = experiment
+        .spec
+        .as_ref()
+        .ok_or_else(|| Error::experiment("spec", "the Experiment has no spec"))?;
+    let objective = experiment.objective().map_err(crd_error)?;
+    let direction = match objective.kind {
+        ObjectiveKind::Minimize => Direction::Minimize,
+        ObjectiveKind::Maximize => Direction::Maximize,
+    };
+    let algorithm = spec.algorithm.as_ref();
+    let name = algorithm
+        .and_then(|a| a.algorithm_name.as_deref())
+        .unwrap_or_default();
+    if name != "pbt" {
+        return Err(Error::experiment(
+            "spec.algorithm.algorithmName",
+            format!("{name:?} is not pbt"),
+        ));
+    }
+    let pairs = algorithm
+        .and_then(|a| a.algorithm_settings.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|s| (s.name.as_deref(), s.value.as_deref()));
+    let mut settings = Settings::new("spec.algorithm.algorithmSettings", pairs)?;
+    let seed = settings.take("random_state")?.unwrap_or(default_seed);
+    let defaults = PbtOptions::default();
+    let options = PbtOptions {
+        n_population: settings
+            .take("n_population")?
+            .unwrap_or(defaults.n_population),
+        truncation_threshold: settings
+            .take("truncation_threshold")?
+            .unwrap_or(defaults.truncation_threshold),
+        resample_probability: settings.take("resample_probability")?,
+    };
+    settings.take::<String>("suggestion_trial_dir")?;
+    settings.checked_options(options.validate())?;
+    settings.finish()?;
+    Pbt::new(search_space(spec)?, direction, options, seed)
 }
 
 /// hyperopt's `n_startup_jobs`, which Katib's `tpe` keeps.

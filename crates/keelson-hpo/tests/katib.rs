@@ -437,3 +437,66 @@ fn settings_helpers_are_public_for_controllers() {
     let sampler = katib::sampler(spec.algorithm.as_ref().unwrap(), 3).unwrap();
     assert!(matches!(sampler, AnySampler::Sobol(_)));
 }
+
+#[test]
+fn hyperband_and_pbt_read_katibs_settings() {
+    let exp = experiment(
+        r#"
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: hb}
+spec:
+  objective: {type: maximize, objectiveMetricName: acc}
+  algorithm:
+    algorithmName: hyperband
+    algorithmSettings: [{name: resource_name, value: epochs}, {name: r_l, value: "9"}, {name: eta, value: "3"}]
+  parallelTrialCount: 9
+  parameters:
+    - {name: lr, parameterType: double, feasibleSpace: {min: "0.01", max: "0.1"}}
+    - {name: epochs, parameterType: int, feasibleSpace: {min: "1", max: "9"}}
+"#,
+    );
+    let mut katib = KatibStudy::from_experiment(&exp, 0).unwrap();
+    let trials = katib.study.ask_n(9).unwrap();
+    let epochs: Vec<i64> = trials
+        .iter()
+        .map(|t| t.params.i64("epochs").unwrap())
+        .collect();
+    // The first bracket of R = 9, eta = 3 starts 9 configurations at 1 epoch.
+    assert_eq!(epochs, [1; 9]);
+
+    let mut missing = exp.clone();
+    missing
+        .spec
+        .as_mut()
+        .unwrap()
+        .algorithm
+        .as_mut()
+        .unwrap()
+        .algorithm_settings
+        .as_mut()
+        .unwrap()
+        .retain(|s| s.name.as_deref() != Some("r_l"));
+    let err = KatibStudy::from_experiment(&missing, 0).unwrap_err();
+    assert_eq!(field_of(&err), "spec.algorithm.algorithmSettings[r_l]");
+
+    let mut pbt_exp = exp.clone();
+    let algorithm = pbt_exp.spec.as_mut().unwrap().algorithm.as_mut().unwrap();
+    algorithm.algorithm_name = Some("pbt".into());
+    algorithm.algorithm_settings = Some(
+        serde_yaml_ng::from_str(r#"[{name: n_population, value: "6"}, {name: truncation_threshold, value: "0.4"}, {name: suggestion_trial_dir, value: /var/log/katib/checkpoints/}]"#).unwrap(),
+    );
+    let err = KatibStudy::from_experiment(&pbt_exp, 0).unwrap_err();
+    assert!(err.to_string().contains("katib::pbt"), "{err}");
+    let mut pbt = katib::pbt(&pbt_exp, 0).unwrap();
+    assert_eq!(pbt.ask().unwrap().member, 0);
+    let algorithm = pbt_exp.spec.as_mut().unwrap().algorithm.as_mut().unwrap();
+    algorithm.algorithm_settings =
+        Some(serde_yaml_ng::from_str(r#"[{name: n_population, value: "3"}]"#).unwrap());
+    let err = katib::pbt(&pbt_exp, 0).unwrap_err();
+    assert_eq!(
+        field_of(&err),
+        "spec.algorithm.algorithmSettings[n_population]",
+        "{err}"
+    );
+}
