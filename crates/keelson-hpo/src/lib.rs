@@ -40,8 +40,10 @@
 //!   offending parameter; the JSON/YAML document format; the unit-cube
 //!   representation samplers work in.
 //! * **Samplers** — [`samplers`]: [`RandomSampler`], [`GridSampler`],
-//!   [`SobolSampler`] (scrambled, skipping the first point as Katib does)
-//!   and [`TpeSampler`] (Optuna's TPE, univariate or multivariate),
+//!   [`SobolSampler`] (scrambled, skipping the first point as Katib does),
+//!   [`TpeSampler`] (Optuna's TPE, univariate or multivariate) and
+//!   [`CmaEsSampler`] (CMA-ES with IPOP/BIPOP restarts, separable and
+//!   learning-rate-adapted variants, and the margin for integers),
 //!   behind the [`Sampler`] trait; [`AnySampler`] picks one at run time and
 //!   serializes.
 //! * **Studies** — [`study`]: ask / ask_n / tell / report, the best trial,
@@ -55,7 +57,7 @@
 //! * **Protocol** — [`protocol`]: the HPO anchor protocol's runner, records
 //!   and summary tables, for comparing with Optuna.
 //!
-//! Not yet: CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT, NSGA-II,
+//! Not yet: Gaussian-process BO, Hyperband/ASHA, PBT, NSGA-II,
 //! and building a study from a Katib `Experiment`. See `docs/hpo.md`.
 //!
 //! # Features
@@ -75,6 +77,8 @@
 //!   Gaussian kernels, by rejection.
 //! * `sobol_burley` — Sobol direction numbers and a fast hash-based Owen
 //!   scramble; writing those tables by hand would only add risk.
+//! * `nalgebra` — the symmetric eigendecomposition of CMA-ES's covariance
+//!   matrix, once per generation.
 //! * `indicatif` (optional, `progress`) — the progress bar.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -93,7 +97,8 @@ pub use error::{Error, Result};
 pub use optimize::{ObjectiveValue, OptimizeOptions, OptimizeSummary, TrialRun};
 pub use pruner::{Decision, MedianStop, Pruner, Reference, SuccessiveHalving};
 pub use samplers::{
-    AnySampler, Context, GridSampler, RandomSampler, Sampler, SobolSampler, TpeSampler,
+    AnySampler, CmaEsSampler, Context, GridSampler, RandomSampler, Sampler, SobolSampler,
+    TpeSampler,
 };
 pub use space::{
     Condition, Distribution, FeasibleSpace, ListItem, Number, Param, ParamKind, ParamSpec,

@@ -5,6 +5,7 @@
 //! whole state (random generator included) is serde data, so a study saved
 //! and restored continues with exactly the suggestions it would have made.
 
+mod cmaes;
 mod grid;
 mod random;
 mod sobol;
@@ -12,6 +13,7 @@ mod tpe;
 
 use serde::{Deserialize, Serialize};
 
+pub use cmaes::{CmaEsOptions, CmaEsSampler, Restart};
 pub use grid::GridSampler;
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
@@ -139,6 +141,8 @@ pub enum AnySampler {
     Sobol(SobolSampler),
     /// [`TpeSampler`].
     Tpe(TpeSampler),
+    /// [`CmaEsSampler`].
+    CmaEs(CmaEsSampler),
 }
 
 impl Sampler for AnySampler {
@@ -148,6 +152,7 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.name(),
             AnySampler::Sobol(s) => s.name(),
             AnySampler::Tpe(s) => s.name(),
+            AnySampler::CmaEs(s) => s.name(),
         }
     }
 
@@ -157,6 +162,7 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.check_space(space),
             AnySampler::Sobol(s) => s.check_space(space),
             AnySampler::Tpe(s) => s.check_space(space),
+            AnySampler::CmaEs(s) => s.check_space(space),
         }
     }
 
@@ -166,6 +172,7 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.suggest(ctx),
             AnySampler::Sobol(s) => s.suggest(ctx),
             AnySampler::Tpe(s) => s.suggest(ctx),
+            AnySampler::CmaEs(s) => s.suggest(ctx),
         }
     }
 }
@@ -185,6 +192,12 @@ impl From<GridSampler> for AnySampler {
 impl From<SobolSampler> for AnySampler {
     fn from(s: SobolSampler) -> Self {
         AnySampler::Sobol(s)
+    }
+}
+
+impl From<CmaEsSampler> for AnySampler {
+    fn from(s: CmaEsSampler) -> Self {
+        AnySampler::CmaEs(s)
     }
 }
 
