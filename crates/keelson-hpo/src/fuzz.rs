@@ -2,8 +2,10 @@
 //! `fuzz/`, public so that an ordinary test replays the checked-in seeds
 //! through exactly the code the fuzzer runs.
 
-use crate::samplers::{AnySampler, GridSampler, RandomSampler, SobolSampler};
-use crate::study::{Direction, Study};
+use crate::samplers::{
+    AnySampler, CmaEsOptions, CmaEsSampler, GridSampler, RandomSampler, SobolSampler,
+};
+use crate::study::{Direction, Outcome, Study};
 use crate::{Error, SearchSpace};
 
 /// Inputs are cut here, so that one input cannot make a run slow.
@@ -12,7 +14,8 @@ const MAX_INPUT: usize = 64 * 1024;
 /// Reads arbitrary bytes (lossily as UTF-8) as a JSON and as a YAML search
 /// space document. Rejected documents are fine; for every accepted one it
 /// checks that the space survives its document round trip, asks random,
-/// Sobol and grid samplers for a few suggestions, maps each to the unit cube
+/// Sobol, grid and CMA-ES (a population of 2, so that it updates) samplers
+/// for a few suggestions, tells each a value, maps each to the unit cube
 /// and back, and checks that a saved and restored study continues with the
 /// same suggestion.
 ///
@@ -43,20 +46,28 @@ fn check_space(space: &SearchSpace) -> Result<(), String> {
         }
         Err(e) => return Err(format!("the space's own document is rejected: {e}")),
     }
-    let samplers: [AnySampler; 3] = [
+    let cmaes = CmaEsOptions {
+        popsize: Some(2),
+        ..CmaEsOptions::default()
+    };
+    let samplers: [AnySampler; 4] = [
         RandomSampler::new(1).into(),
         SobolSampler::new(2).into(),
         GridSampler::new(3).with_default_count(3).into(),
+        CmaEsSampler::with_options(4, cmaes).into(),
     ];
     for sampler in samplers {
         let is_grid = matches!(sampler, AnySampler::Grid(_));
+        let is_cmaes = matches!(sampler, AnySampler::CmaEs(_));
         let mut study = match Study::new(space.clone(), Direction::Minimize, sampler) {
             Ok(study) => study,
-            // Only the grid may refuse a valid space (2^64 points or more).
+            // Only the grid may refuse a valid space (2^64 points or more),
+            // and CMA-ES one with categorical or conditional parameters.
             Err(_) if is_grid => continue,
+            Err(Error::UnsupportedSpace { .. }) if is_cmaes => continue,
             Err(e) => return Err(format!("a valid space is refused: {e}")),
         };
-        for _ in 0..3 {
+        for _ in 0..5 {
             let trial = match study.ask() {
                 Ok(trial) => trial,
                 Err(Error::Exhausted { .. }) if is_grid => break,
@@ -69,6 +80,9 @@ fn check_space(space: &SearchSpace) -> Result<(), String> {
             space
                 .decode(&point)
                 .map_err(|e| format!("unit coordinates {point:?} do not map back: {e}"))?;
+            study
+                .tell(trial.id, Outcome::Value(point.iter().sum()))
+                .map_err(|e| format!("tell failed: {e}"))?;
         }
         let saved = study.save().map_err(|e| e.to_string())?;
         let mut restored: Study =

@@ -72,6 +72,7 @@
 //! | `sobol` | [`SobolSampler`] |
 //! | `tpe` (`gamma`, `prior_weight`, `n_EI_candidates`, `random_state`) | [`TpeSampler`], univariate, hyperopt's γ = `gamma`·√n (capped at 25) and its 20 startup trials |
 //! | `multivariate-tpe` (`n_startup_trials`, `n_ei_candidates`, `random_state`) | [`TpeSampler`], multivariate with a constant liar, as Katib's Optuna service |
+//! | `cmaes` (`random_state`, `sigma`, `restart_strategy` none/ipop/bipop) | [`CmaEsSampler`]; `sigma` is the initial step in the unit cube the parameters are mapped to (Goptuna's is in parameter units: divide by the range) |
 //! | `hyperband` (`resource_name`, `r_l`, `eta`) | [`HyperbandSampler`] from resource 1 up to `r_l`, as Katib's rungs |
 //! | `pbt` (`n_population`, `truncation_threshold`, `resample_probability`) | not a study: [`pbt`] builds a [`Pbt`] |
 //! | `earlyStopping` `medianstop` (`min_trials_required`, `start_step`) | [`Pruner::MedianStop`], with the mean of the averages as Katib's service computes it ([`Reference::Mean`]) |
@@ -94,8 +95,8 @@ use serde_json::Value as Json;
 use crate::pbt::{Pbt, PbtOptions};
 use crate::pruner::{MedianStop, Pruner, Reference};
 use crate::samplers::{
-    AnySampler, Gamma, GridSampler, HyperbandOptions, HyperbandSampler, RandomSampler,
-    SobolSampler, TpeOptions, TpeSampler,
+    AnySampler, CmaEsOptions, CmaEsSampler, Gamma, GridSampler, HyperbandOptions, HyperbandSampler,
+    RandomSampler, Restart, SobolSampler, TpeOptions, TpeSampler,
 };
 use crate::space::{Params, SearchSpace, SpaceSpec};
 use crate::study::{Direction, Study, TrialState};
@@ -345,6 +346,34 @@ pub fn sampler(algorithm: &AlgorithmSpec, default_seed: u64) -> Result<AnySample
             settings.checked_options(options.validate())?;
             TpeSampler::with_options(seed, options).into()
         }
+        "cmaes" => {
+            let defaults = CmaEsOptions::default();
+            let restart = match settings.take::<String>("restart_strategy")?.as_deref() {
+                None | Some("none") => Restart::None,
+                Some("ipop") => Restart::Ipop { inc_popsize: 2 },
+                Some("bipop") => Restart::Bipop { inc_popsize: 2 },
+                Some(other) => {
+                    return Err(Error::experiment(
+                        "spec.algorithm.algorithmSettings[restart_strategy]",
+                        format!("{other:?} is not one of none, ipop, bipop"),
+                    ));
+                }
+            };
+            let sigma0: f64 = settings.take("sigma")?.unwrap_or(defaults.sigma0);
+            if !(sigma0.is_finite() && sigma0 > 0.0) {
+                return Err(Error::experiment(
+                    "spec.algorithm.algorithmSettings[sigma]",
+                    format!("must be a positive number, got {sigma0}"),
+                ));
+            }
+            let options = CmaEsOptions {
+                sigma0,
+                restart,
+                ..defaults
+            };
+            settings.checked_options(options.validate())?;
+            CmaEsSampler::with_options(seed, options).into()
+        }
         "hyperband" => {
             let resource_name: String = settings.take("resource_name")?.ok_or_else(|| {
                 Error::experiment(
@@ -391,7 +420,7 @@ pub fn sampler(algorithm: &AlgorithmSpec, default_seed: u64) -> Result<AnySample
             return Err(Error::experiment(
                 "spec.algorithm.algorithmName",
                 format!(
-                    "unknown algorithm {other:?} (known: random, grid, sobol, tpe, multivariate-tpe, hyperband, pbt)"
+                    "unknown algorithm {other:?} (known: random, grid, sobol, tpe, multivariate-tpe, cmaes, hyperband, pbt)"
                 ),
             ));
         }

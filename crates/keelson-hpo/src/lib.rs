@@ -40,8 +40,10 @@
 //!   offending parameter; the JSON/YAML document format; the unit-cube
 //!   representation samplers work in.
 //! * **Samplers** — [`samplers`]: [`RandomSampler`], [`GridSampler`],
-//!   [`SobolSampler`] (scrambled, skipping the first point as Katib does)
+//!   [`SobolSampler`] (scrambled, skipping the first point as Katib does),
 //!   [`TpeSampler`] (Optuna's TPE, univariate or multivariate),
+//!   [`CmaEsSampler`] (CMA-ES with IPOP/BIPOP restarts, separable and
+//!   learning-rate-adapted variants, and the margin for integers),
 //!   [`Nsga2Sampler`] (NSGA-II, for several objectives),
 //!   [`HyperbandSampler`] and [`AshaSampler`] (successive halving over a
 //!   resource parameter such as epochs), behind the [`Sampler`] trait;
@@ -66,7 +68,7 @@
 //! * **Katib** — `katib` (feature `crd`): a study from a Katib
 //!   `Experiment`, and a trial's run spec rendered from its `trialTemplate`.
 //!
-//! Not yet: CMA-ES and Gaussian-process BO. See `docs/hpo.md`.
+//! Not yet: Gaussian-process BO. See `docs/hpo.md`.
 //!
 //! # Features
 //!
@@ -86,6 +88,8 @@
 //!   Gaussian kernels, by rejection.
 //! * `sobol_burley` — Sobol direction numbers and a fast hash-based Owen
 //!   scramble; writing those tables by hand would only add risk.
+//! * `nalgebra` — the symmetric eigendecomposition of CMA-ES's covariance
+//!   matrix, once per generation.
 //! * `indicatif` (optional, `progress`) — the progress bar.
 //! * `keelson-crd` (optional, `crd`) — the Katib `Experiment` type read by
 //!   the `katib` module.
@@ -111,8 +115,8 @@ pub use error::{Error, Result};
 pub use optimize::{ObjectiveValue, ObjectiveValues, OptimizeOptions, OptimizeSummary, TrialRun};
 pub use pruner::{Decision, MedianStop, Pruner, Reference, SuccessiveHalving};
 pub use samplers::{
-    AnySampler, AshaSampler, Context, GridSampler, HyperbandSampler, Nsga2Sampler, RandomSampler,
-    Sampler, SobolSampler, TpeSampler,
+    AnySampler, AshaSampler, CmaEsSampler, Context, GridSampler, HyperbandSampler, Nsga2Sampler,
+    RandomSampler, Sampler, SobolSampler, TpeSampler,
 };
 pub use space::{
     Condition, Distribution, FeasibleSpace, ListItem, Number, Param, ParamKind, ParamSpec,

@@ -32,13 +32,13 @@ use crate::samplers::{AnySampler, Sampler, TpeOptions, TpeSampler};
 use crate::space::{Distribution, ParamSpec, SearchSpace};
 use crate::study::{Direction, Outcome, Study};
 use crate::testfns::TestFunction;
-use crate::{Error, RandomSampler, Result, SobolSampler};
+use crate::{CmaEsSampler, Error, RandomSampler, Result, SobolSampler};
 
 /// The samplers [`sampler`] builds, in the default order of the runner.
-pub const SAMPLERS: [&str; 4] = ["random", "sobol", "tpe", "tpe_independent"];
+pub const SAMPLERS: [&str; 5] = ["random", "sobol", "tpe", "tpe_independent", "cmaes"];
 
 /// Samplers the anchor names that keelson does not have yet.
-pub const PLANNED: [&str; 2] = ["cmaes", "gp"];
+pub const PLANNED: [&str; 1] = ["gp"];
 
 /// A protocol file: budgets, seeds, functions, and optionally the timing
 /// plan. Fields this runner does not use (definitions, sampler list) are
@@ -336,10 +336,12 @@ fn param_spec(p: &ParamDef) -> Result<ParamSpec> {
 }
 
 /// The sampler the runner calls `name`, seeded: `random`, `sobol`, `tpe`
-/// (multivariate, as Optuna 5's default `TPESampler` that the anchor ran)
-/// and `tpe_independent` (univariate, the anchor's `tpe_independent` and
-/// [`TpeSampler::new`]'s default). `Ok(None)` for a sampler the anchor has
-/// that keelson does not yet ([`PLANNED`]); an error for any other name.
+/// (multivariate, as Optuna 5's default `TPESampler` that the anchor ran),
+/// `tpe_independent` (univariate, the anchor's `tpe_independent` and
+/// [`TpeSampler::new`]'s default) and `cmaes` ([`CmaEsSampler::new`]: the
+/// defaults of Optuna's `CmaEsSampler`, plus the margin for integers).
+/// `Ok(None)` for a sampler the anchor has that keelson does not yet
+/// ([`PLANNED`]); an error for any other name.
 ///
 /// ```
 /// use keelson_hpo::{protocol::sampler, Sampler};
@@ -361,6 +363,7 @@ pub fn sampler(name: &str, seed: u64) -> Result<Option<AnySampler>> {
         )
         .into(),
         "tpe_independent" => TpeSampler::new(seed).into(),
+        "cmaes" => CmaEsSampler::new(seed).into(),
         n if PLANNED.contains(&n) => return Ok(None),
         other => {
             return Err(Error::setting(
@@ -548,6 +551,7 @@ fn run_timed(
 /// # use keelson_hpo::protocol::{self, Protocol};
 /// let p = Protocol::from_json(r#"{"budgets": [1], "seeds": [0], "functions": [{"name": "mixed_train_loss"}]}"#)?;
 /// assert!(protocol::can_search("tpe", &p.resolve()?[0]));
+/// assert!(!protocol::can_search("cmaes", &p.resolve()?[0])); // a categorical parameter
 /// # Ok::<(), keelson_hpo::Error>(())
 /// ```
 pub fn can_search(sampler_name: &str, function: &Resolved) -> bool {

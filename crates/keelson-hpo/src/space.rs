@@ -1166,6 +1166,29 @@ impl Param {
         }
     }
 
+    /// For an `int` or stepped `double` with at least two values: the index
+    /// `k` (as in [`Param::nth_value`]) of the value whose cell holds unit
+    /// coordinate `u` (clamped into `[0, 1]`), and that cell's bounds in
+    /// unit coordinates. `None` for other parameters and NaN.
+    pub(crate) fn lattice_cell(&self, u: f64) -> Option<(u64, f64, f64)> {
+        let axis = self.axis?;
+        let lattice = axis.lattice.filter(|l| l.n() > 0)?;
+        if u.is_nan() {
+            return None;
+        }
+        let k = axis.cell(lattice, axis.quantile(u.clamp(0.0, 1.0)));
+        // The lower bound of cell j > 0, half way (in t) to value j - 1.
+        let boundary =
+            |j: u64| axis.cdf(0.5 * (axis.t(lattice.point(j - 1)) + axis.t(lattice.point(j))));
+        let lo = if k == 0 { 0.0 } else { boundary(k) };
+        let hi = if k >= lattice.n() {
+            1.0
+        } else {
+            boundary(k + 1)
+        };
+        Some((k, lo, hi))
+    }
+
     /// The value at unit coordinate `u` in `[0, 1]` (see the [module
     /// docs](self)); an error naming the parameter if `u` is NaN or outside.
     ///

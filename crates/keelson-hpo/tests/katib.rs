@@ -500,3 +500,45 @@ spec:
         "{err}"
     );
 }
+
+#[test]
+fn cmaes_reads_katibs_settings() {
+    let numeric = |algorithm: &str| {
+        let mut exp = with_algorithm(algorithm);
+        exp.spec
+            .as_mut()
+            .unwrap()
+            .parameters
+            .as_mut()
+            .unwrap()
+            .pop();
+        exp
+    };
+    let exp = numeric(
+        r#"{algorithmName: cmaes, algorithmSettings: [{name: sigma, value: "0.3"}, {name: restart_strategy, value: ipop}]}"#,
+    );
+    let katib = KatibStudy::from_experiment(&exp, 0).unwrap();
+    let AnySampler::CmaEs(cmaes) = katib.study.sampler() else {
+        panic!("not cmaes")
+    };
+    assert_eq!(cmaes.options().sigma0, 0.3);
+    let exp = numeric(
+        r#"{algorithmName: cmaes, algorithmSettings: [{name: restart_strategy, value: sometimes}]}"#,
+    );
+    let err = KatibStudy::from_experiment(&exp, 0).unwrap_err();
+    assert_eq!(
+        field_of(&err),
+        "spec.algorithm.algorithmSettings[restart_strategy]"
+    );
+    let exp = numeric(r#"{algorithmName: cmaes, algorithmSettings: [{name: sigma, value: "-1"}]}"#);
+    let err = KatibStudy::from_experiment(&exp, 0).unwrap_err();
+    assert_eq!(
+        field_of(&err),
+        "spec.algorithm.algorithmSettings[sigma]",
+        "{err}"
+    );
+    // A categorical parameter is refused by the sampler, naming it.
+    let err =
+        KatibStudy::from_experiment(&with_algorithm("{algorithmName: cmaes}"), 0).unwrap_err();
+    assert!(err.to_string().contains("opt"), "{err}");
+}

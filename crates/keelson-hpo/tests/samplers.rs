@@ -8,11 +8,13 @@ mod common;
 
 use std::collections::VecDeque;
 
-use keelson_hpo::samplers::{AshaOptions, Crossover, HyperbandOptions, Nsga2Options, TpeOptions};
+use keelson_hpo::samplers::{
+    AshaOptions, CmaEsOptions, Crossover, HyperbandOptions, Nsga2Options, Restart, TpeOptions,
+};
 use keelson_hpo::{
-    AnySampler, AshaSampler, Direction, Error, GridSampler, HyperbandSampler, Nsga2Sampler,
-    Outcome, ParamSpec, Params, RandomSampler, Sampler, SearchSpace, SobolSampler, Study,
-    TpeSampler, Trial, Value,
+    AnySampler, AshaSampler, CmaEsSampler, Direction, Error, GridSampler, HyperbandSampler,
+    Nsga2Sampler, Outcome, ParamSpec, ParameterType, Params, RandomSampler, Sampler, SearchSpace,
+    SobolSampler, Study, TpeSampler, Trial, Value,
 };
 use proptest::prelude::*;
 use serde::Serialize;
@@ -44,7 +46,23 @@ fn nsga2(seed: u64, crossover: Crossover) -> Nsga2Sampler {
     )
 }
 
-fn samplers(seed: u64) -> [AnySampler; 8] {
+/// CMA-ES with a small population, so that short runs go through several
+/// generations (and, with IPOP on a flat objective, restarts).
+fn cmaes(seed: u64, separable: bool, lr_adapt: bool, with_margin: bool) -> CmaEsSampler {
+    CmaEsSampler::with_options(
+        seed,
+        CmaEsOptions {
+            popsize: Some(4),
+            restart: Restart::Ipop { inc_popsize: 2 },
+            separable,
+            lr_adapt,
+            with_margin,
+            ..CmaEsOptions::default()
+        },
+    )
+}
+
+fn samplers(seed: u64) -> [AnySampler; 12] {
     [
         RandomSampler::new(seed).into(),
         SobolSampler::new(seed).into(),
@@ -54,7 +72,33 @@ fn samplers(seed: u64) -> [AnySampler; 8] {
         tpe(seed, true, true, false).into(),
         nsga2(seed, Crossover::Uniform).into(),
         nsga2(seed, Crossover::Sbx { eta: 2.0 }).into(),
+        CmaEsSampler::new(seed).into(),
+        cmaes(seed, false, false, true).into(),
+        cmaes(seed, true, false, false).into(),
+        cmaes(seed, false, true, true).into(),
     ]
+}
+
+/// Whether the space has a categorical or a conditional parameter: the
+/// only reason a sampler here may refuse a space (CMA-ES does).
+fn has_categorical_or_conditional(specs: &[ParamSpec]) -> bool {
+    specs
+        .iter()
+        .any(|s| s.parameter_type == ParameterType::Categorical || s.condition.is_some())
+}
+
+/// A study, or `None` when the sampler refuses a space with categorical or
+/// conditional parameters; any other refusal fails the test.
+fn study_for<S: Sampler>(
+    specs: &[ParamSpec],
+    direction: Direction,
+    sampler: S,
+) -> Option<Study<S>> {
+    match Study::new(common::space(specs), direction, sampler) {
+        Ok(study) => Some(study),
+        Err(Error::UnsupportedSpace { .. }) if has_categorical_or_conditional(specs) => None,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// A made-up objective, so that told values depend on the parameters.
@@ -92,7 +136,7 @@ proptest! {
         let space = common::space(&specs);
         for sampler in samplers(seed) {
             let name = sampler.name().to_owned();
-            let mut study = Study::new(space.clone(), Direction::Minimize, sampler).unwrap();
+            let Some(mut study) = study_for(&specs, Direction::Minimize, sampler) else { continue };
             for trial in run(&mut study, 40) {
                 common::assert_inside(&specs, &trial.params);
                 prop_assert!(space.check(&trial.params).is_ok(), "{name}: {}", trial.params);
@@ -122,22 +166,20 @@ proptest! {
 
     #[test]
     fn same_seed_same_suggestions(specs in common::space_specs(), seed in any::<u64>()) {
-        let space = common::space(&specs);
         for (a, b) in samplers(seed).into_iter().zip(samplers(seed)) {
-            let mut first = Study::new(space.clone(), Direction::Minimize, a).unwrap();
-            let mut second = Study::new(space.clone(), Direction::Minimize, b).unwrap();
+            let Some(mut first) = study_for(&specs, Direction::Minimize, a) else { continue };
+            let mut second = study_for(&specs, Direction::Minimize, b).unwrap();
             prop_assert_eq!(run(&mut first, 25), run(&mut second, 25));
         }
     }
 
     #[test]
     fn restored_study_continues_exactly(specs in common::space_specs(), seed in any::<u64>(), cut in 0usize..15) {
-        let space = common::space(&specs);
         for sampler in samplers(seed) {
-            let mut whole = Study::new(space.clone(), Direction::Maximize, sampler.clone()).unwrap();
+            let Some(mut whole) = study_for(&specs, Direction::Maximize, sampler.clone()) else { continue };
             let expected = run(&mut whole, 30);
 
-            let mut first = Study::new(space.clone(), Direction::Maximize, sampler).unwrap();
+            let mut first = study_for(&specs, Direction::Maximize, sampler).unwrap();
             let mut got = run(&mut first, cut);
             let mut resumed: Study = Study::restore(&first.save().unwrap()).unwrap();
             got.extend(run(&mut resumed, 30 - got.len()));
@@ -163,6 +205,26 @@ where
         ParamSpec::int("epochs", 1, 27),
     ])
     .unwrap();
+    continues_with_running_trials_in(space, sampler);
+}
+
+/// The same on a space without categorical or conditional parameters, for
+/// samplers that only search numbers.
+fn numeric_space() -> SearchSpace {
+    SearchSpace::new([
+        ParamSpec::double("lr", 1e-5, 1e-1).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::int("layers", 1, 6),
+        ParamSpec::double("momentum", 0.0, 0.9).step(0.1),
+        ParamSpec::discrete("bs", [64.0, 16.0, 32.0]),
+        ParamSpec::double("dropout", 0.0, 0.5).distribution(keelson_hpo::Distribution::Normal),
+    ])
+    .unwrap()
+}
+
+fn continues_with_running_trials_in<S>(space: SearchSpace, sampler: S)
+where
+    S: Sampler + Clone + Serialize + DeserializeOwned,
+{
     let mut whole = Study::new(space.clone(), Direction::Minimize, sampler.clone()).unwrap();
     let mut saved_at = Study::new(space, Direction::Minimize, sampler).unwrap();
     for study in [&mut whole, &mut saved_at] {
@@ -195,6 +257,18 @@ fn every_sampler_type_restores_with_running_trials() {
     ] {
         continues_with_running_trials(tpe(11, multivariate, group, liar));
         continues_with_running_trials(AnySampler::from(tpe(11, multivariate, group, liar)));
+    }
+    // The save falls in the middle of a generation (λ = 8 and 4 here),
+    // with trials running; with λ = 4 the generation ends on extra
+    // solutions while trial 2 stays running.
+    for sampler in [
+        CmaEsSampler::new(11),
+        cmaes(11, false, false, true),
+        cmaes(11, true, false, true),
+        cmaes(11, false, true, false),
+    ] {
+        continues_with_running_trials_in(numeric_space(), sampler.clone());
+        continues_with_running_trials_in(numeric_space(), AnySampler::from(sampler));
     }
     for sampler in resource_samplers(11, "epochs") {
         continues_with_running_trials(sampler.clone());
@@ -365,6 +439,46 @@ fn tpe_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
         let json = again.save().unwrap();
         let mut resumed: Study<TpeSampler> = Study::restore(&json).unwrap();
         assert_eq!(resumed.ask().unwrap(), again.ask().unwrap());
+    }
+}
+
+#[test]
+fn cmaes_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
+    let specs = vec![
+        ParamSpec::double("lr", 1e-5, 1e-1).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::double("momentum", 0.0, 0.9).step(0.1),
+        ParamSpec::int("layers", 1, 8),
+        ParamSpec::int("width", 16, 1024).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::discrete("bs", [64.0, 16.0, 32.0]),
+        ParamSpec::double("dropout", 0.0, 0.5).distribution(keelson_hpo::Distribution::Normal),
+    ];
+    let space = SearchSpace::new(specs.clone()).unwrap();
+    for sampler in [
+        CmaEsSampler::new(5),
+        cmaes(5, false, false, true),
+        cmaes(5, true, false, false),
+        cmaes(5, false, true, true),
+    ] {
+        for direction in [Direction::Minimize, Direction::Maximize] {
+            let mut whole = Study::new(space.clone(), direction, sampler.clone()).unwrap();
+            // More workers than a generation has solutions: the extras come
+            // from the current distribution instead of blocking.
+            let trials = run_parallel(&mut whole, 120, 12);
+            for t in &trials {
+                common::assert_inside(&specs, &t.params);
+            }
+            assert!(
+                whole.sampler().generations() >= 5,
+                "the generations went on"
+            );
+            let mut again = Study::new(space.clone(), direction, sampler.clone()).unwrap();
+            assert_eq!(run_parallel(&mut again, 120, 12), trials, "deterministic");
+            let json = again.save().unwrap();
+            let mut resumed: Study<CmaEsSampler> = Study::restore(&json).unwrap();
+            for _ in 0..5 {
+                assert_eq!(resumed.ask().unwrap(), again.ask().unwrap());
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //! resume from checkpoints, is not a sampler: see [`crate::pbt`].
 
 mod asha;
+mod cmaes;
 mod grid;
 mod hyperband;
 mod nsga2;
@@ -22,6 +23,7 @@ mod tpe;
 use serde::{Deserialize, Serialize};
 
 pub use asha::{AshaOptions, AshaSampler};
+pub use cmaes::{CmaEsOptions, CmaEsSampler, Restart};
 pub use grid::GridSampler;
 pub use hyperband::{HyperbandOptions, HyperbandSampler, Rung};
 pub use nsga2::{Crossover, Nsga2Options, Nsga2Sampler};
@@ -214,6 +216,8 @@ pub enum AnySampler {
     Hyperband(HyperbandSampler),
     /// [`AshaSampler`].
     Asha(AshaSampler),
+    /// [`CmaEsSampler`].
+    CmaEs(CmaEsSampler),
 }
 
 impl Sampler for AnySampler {
@@ -226,6 +230,7 @@ impl Sampler for AnySampler {
             AnySampler::Nsga2(s) => s.name(),
             AnySampler::Hyperband(s) => s.name(),
             AnySampler::Asha(s) => s.name(),
+            AnySampler::CmaEs(s) => s.name(),
         }
     }
 
@@ -238,6 +243,7 @@ impl Sampler for AnySampler {
             AnySampler::Nsga2(s) => s.check_space(space),
             AnySampler::Hyperband(s) => s.check_space(space),
             AnySampler::Asha(s) => s.check_space(space),
+            AnySampler::CmaEs(s) => s.check_space(space),
         }
     }
 
@@ -250,6 +256,7 @@ impl Sampler for AnySampler {
             AnySampler::Nsga2(s) => s.suggest(ctx),
             AnySampler::Hyperband(s) => s.suggest(ctx),
             AnySampler::Asha(s) => s.suggest(ctx),
+            AnySampler::CmaEs(s) => s.suggest(ctx),
         }
     }
 
@@ -262,6 +269,7 @@ impl Sampler for AnySampler {
             AnySampler::Nsga2(s) => s.multi_objective(),
             AnySampler::Hyperband(s) => s.multi_objective(),
             AnySampler::Asha(s) => s.multi_objective(),
+            AnySampler::CmaEs(s) => s.multi_objective(),
         }
     }
 }
@@ -281,6 +289,12 @@ impl From<GridSampler> for AnySampler {
 impl From<SobolSampler> for AnySampler {
     fn from(s: SobolSampler) -> Self {
         AnySampler::Sobol(s)
+    }
+}
+
+impl From<CmaEsSampler> for AnySampler {
+    fn from(s: CmaEsSampler) -> Self {
+        AnySampler::CmaEs(s)
     }
 }
 
