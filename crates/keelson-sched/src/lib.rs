@@ -29,25 +29,50 @@
 //!   node selector, tolerations, topology request) with a priority.
 //! * [`node`]: nodes with capacity, labels, taints and topology domains.
 //! * [`fuzz`]: the entry points of the `sched_quantity` fuzz target.
+//! * Kueue-style admission: [`flavor`], [`cluster_queue`], [`cohort`],
+//!   [`local_queue`] describe the quota; [`admission`]'s [`Scheduler`]
+//!   admits workloads cycle by cycle and says why the others wait
+//!   ([`decision`]).
 //!
-//! Kueue-style admission, gang placement, the pipeline DAG, trial pacing
-//! and the simulator are being built on these (see `docs/sched.md`).
+//! Gang placement, the pipeline DAG, trial pacing and the simulator are
+//! being built on these (see `docs/sched.md`).
 //!
 //! # Dependencies, and why
 //!
 //! * `serde` — every model type reads and writes the JSON/YAML users keep
 //!   their cluster and queue descriptions in.
 //! * `thiserror` — the crate's one [`Error`] enum.
+//! * Development only: `criterion` (the `admission` bench), `rand` and
+//!   `rand_chacha` (the bench's seeded workload generator), `proptest`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod admission;
+pub mod cluster_queue;
+pub mod cohort;
+pub mod decision;
 mod error;
+pub mod flavor;
 pub mod fuzz;
+pub mod local_queue;
 pub mod node;
 pub mod quantity;
 pub mod resources;
 pub mod workload;
 
+mod preemption;
+mod quota;
+
+pub use admission::{FairSharingConfig, PreemptionStrategy, Scheduler, Setup};
+pub use cluster_queue::{
+    BorrowWithinCohort, BorrowWithinCohortPolicy, ClusterQueue, FairSharing, FlavorFungibility,
+    FlavorQuotas, FungibilityPolicy, Preemption, QueueingStrategy, ReclaimWithinCohort,
+    ResourceGroup, ResourceQuota, WithinClusterQueue,
+};
+pub use cohort::Cohort;
+pub use decision::{Admission, Decision, FlavorMiss, MissReason, PodSetAdmission, WaitReason};
 pub use error::{Error, Result};
+pub use flavor::{FlavorMismatch, ResourceFlavor};
+pub use local_queue::LocalQueue;
 pub use node::Node;
 pub use quantity::Quantity;
 pub use resources::{Resources, Shortfall};

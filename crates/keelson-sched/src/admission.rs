@@ -1,0 +1,1349 @@
+//! Kueue-style admission: queues, cohorts and flavors are set up once;
+//! workloads are submitted, and each [`Scheduler::cycle`] decides, for
+//! every pending workload, whether it is admitted (with which flavors,
+//! after which preemptions) or why it waits.
+//!
+//! The semantics follow Kueue's documentation: ClusterQueue
+//! (<https://kueue.sigs.k8s.io/docs/concepts/cluster_queue/>), Cohort
+//! (<https://kueue.sigs.k8s.io/docs/concepts/cohort/>), preemption and fair
+//! sharing (<https://kueue.sigs.k8s.io/docs/concepts/preemption/>), partial
+//! admission (<https://kueue.sigs.k8s.io/docs/tasks/run/jobs/#partial-admission>).
+//! `docs/sched.md` lists where this crate simplifies them.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster_queue::{
+    BorrowWithinCohortPolicy, ClusterQueue, FungibilityPolicy, QueueingStrategy,
+    ReclaimWithinCohort, ResourceGroup, WithinClusterQueue,
+};
+use crate::cohort::Cohort;
+use crate::decision::{Admission, Decision, FlavorMiss, MissReason, PodSetAdmission, WaitReason};
+use crate::flavor::ResourceFlavor;
+use crate::local_queue::LocalQueue;
+use crate::quantity::Quantity;
+use crate::quota::QuotaTree;
+use crate::resources::{Resources, Shortfall};
+use crate::workload::Workload;
+use crate::{Error, Result};
+
+/// Everything admission is configured with: flavors, cohorts, queues,
+/// and whether fair sharing is on. Reads from the JSON/YAML shape of its
+/// fields (Kueue's field names, camelCase).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Setup {
+    /// The resource flavors.
+    #[serde(default)]
+    pub flavors: Vec<ResourceFlavor>,
+    /// Cohorts with a parent or quota of their own (others exist
+    /// implicitly when a queue names them).
+    #[serde(default)]
+    pub cohorts: Vec<Cohort>,
+    /// The ClusterQueues.
+    #[serde(default)]
+    pub cluster_queues: Vec<ClusterQueue>,
+    /// The LocalQueues.
+    #[serde(default)]
+    pub local_queues: Vec<LocalQueue>,
+    /// Fair sharing (Kueue's `Configuration.fairSharing`); `None`: the
+    /// classic order and preemption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fair_sharing: Option<FairSharingConfig>,
+}
+
+/// Fair sharing: heads of queues with the lowest weighted share go first,
+/// and preemption across queues follows the strategies, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FairSharingConfig {
+    /// Default `[LessThanOrEqualToFinalShare, LessThanInitialShare]`.
+    #[serde(default = "default_strategies")]
+    pub preemption_strategies: Vec<PreemptionStrategy>,
+}
+
+impl Default for FairSharingConfig {
+    fn default() -> Self {
+        FairSharingConfig {
+            preemption_strategies: default_strategies(),
+        }
+    }
+}
+
+fn default_strategies() -> Vec<PreemptionStrategy> {
+    vec![
+        PreemptionStrategy::LessThanOrEqualToFinalShare,
+        PreemptionStrategy::LessThanInitialShare,
+    ]
+}
+
+/// When a queue may preempt a workload of another under fair sharing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PreemptionStrategy {
+    /// The preemptor's queue's share with the preemptor is at most the
+    /// target queue's share without the victim.
+    LessThanOrEqualToFinalShare,
+    /// The preemptor's queue's share with the preemptor is below the
+    /// target queue's share now.
+    LessThanInitialShare,
+}
+
+/// How well a flavor (or a whole workload) fits, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Mode {
+    Fit,
+    Borrow,
+    Preempt,
+    NoFit,
+}
+
+/// A flavor assignment for a workload at given pod counts.
+#[derive(Clone, Debug)]
+pub(crate) struct Attempt {
+    pub(crate) mode: Mode,
+    /// Pod counts when below the pod sets' counts (partial admission).
+    counts: Option<Vec<u32>>,
+    /// (pod set, resource id, flavor id).
+    flavors: Vec<(usize, usize, usize)>,
+    /// Quota taken, by (flavor, resource) id.
+    pub(crate) usage: Vec<(usize, i128)>,
+    /// For `NoFit`, where: the reason is spelled out only for workloads
+    /// that end up waiting.
+    miss: Option<Miss>,
+    /// For `Preempt`, the first (flavor, resource) short: (fr, need, available).
+    short: Option<Short>,
+}
+
+/// A (flavor, resource) that is short: (id, needed, available).
+type Short = (usize, i128, i128);
+
+/// Where an assignment failed.
+#[derive(Clone, Copy, Debug)]
+enum Miss {
+    /// A pod set asks for a resource no group covers (`None`: a resource
+    /// no queue knows).
+    NotCovered {
+        pod_set: usize,
+        resource: Option<usize>,
+    },
+    /// No flavor of a group fits a pod set.
+    NoFlavor { pod_set: usize, group: usize },
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    covered: Vec<usize>,
+    flavors: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PendingKey {
+    priority: Reverse<i32>,
+    created: u64,
+    name: String,
+    id: usize,
+}
+
+/// Admitted workloads of a queue, in preemption order: lowest priority,
+/// then most recently admitted, first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct AdmittedKey {
+    pub(crate) priority: i32,
+    pub(crate) seq: Reverse<u64>,
+    pub(crate) id: usize,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Queue {
+    pub(crate) spec: ClusterQueue,
+    groups: Vec<Group>,
+    group_of: Vec<Option<usize>>,
+    pending: BTreeSet<PendingKey>,
+    pub(crate) admitted: BTreeSet<AdmittedKey>,
+    pub(crate) root: usize,
+    weight_milli: i128,
+}
+
+#[derive(Clone, Debug)]
+struct PodSetReq {
+    per_pod: Vec<(usize, i128)>,
+    unknown: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Admitted {
+    pub(crate) usage: Vec<(usize, i128)>,
+    pub(crate) seq: u64,
+    pub(crate) cycle: u64,
+    admission: Admission,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) wl: Workload,
+    pub(crate) cq: usize,
+    pod_sets: Vec<PodSetReq>,
+    pub(crate) admitted: Option<Admitted>,
+}
+
+/// Failed preemptions remembered per queue in a cycle.
+const MEMO_SIZE: usize = 8;
+
+/// A failed preemption, remembered for the rest of a cycle: a later
+/// workload of the same queue that is no higher, no older and needs at
+/// least as much of the same quota cannot succeed either.
+#[derive(Clone, Debug)]
+struct PreemptMemo {
+    evictions: u64,
+    version: u64,
+    priority: i32,
+    created: u64,
+    usage: Vec<(usize, i128)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct HeadKey {
+    share: u128,
+    borrows: bool,
+    priority: Reverse<i32>,
+    created: u64,
+    name: String,
+    cq: usize,
+}
+
+/// Admission state: queues, cohorts, flavors, quota usage, and the
+/// pending and admitted workloads.
+///
+/// ```
+/// use keelson_sched::*;
+///
+/// let gpu = |n| Quantity::from_units(n);
+/// let mut sched = Scheduler::new(Setup {
+///     flavors: vec![ResourceFlavor::new("h100")],
+///     cluster_queues: vec![ClusterQueue::new("team-a").with_group(ResourceGroup::new(
+///         &["nvidia.com/gpu"],
+///         vec![FlavorQuotas::new("h100", vec![ResourceQuota::new("nvidia.com/gpu", gpu(8))])],
+///     ))],
+///     local_queues: vec![LocalQueue::new("team-a", "main", "team-a")],
+///     ..Setup::default()
+/// })?;
+/// let job = |name: &str, gpus: &str| -> Result<Workload> {
+///     Workload::new(name, "main", vec![PodSet::new("worker", 1, Resources::parse([("nvidia.com/gpu", gpus)])?)])
+/// };
+/// sched.submit(job("team-a/small", "6")?.with_created(1))?;
+/// sched.submit(job("team-a/large", "4")?.with_created(2))?;
+/// let decisions = sched.cycle();
+/// assert!(matches!(&decisions[0], Decision::Admitted(a) if a.workload == "team-a/small"));
+/// assert_eq!(
+///     decisions[1].to_string(),
+///     "team-a/large waits in team-a: pod set worker: no flavor fits (flavor h100: nvidia.com/gpu needs 4, 2 available)"
+/// );
+/// sched.finish("team-a/small")?;
+/// assert!(matches!(&sched.cycle()[0], Decision::Admitted(a) if a.workload == "team-a/large"));
+/// # Ok::<(), keelson_sched::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Scheduler {
+    pub(crate) flavors: Vec<ResourceFlavor>,
+    flavor_ids: BTreeMap<String, usize>,
+    pub(crate) resources: Vec<String>,
+    resource_ids: BTreeMap<String, usize>,
+    pub(crate) queues: Vec<Queue>,
+    queue_ids: BTreeMap<String, usize>,
+    /// ClusterQueues of each cohort tree, by root node.
+    pub(crate) members: Vec<Vec<usize>>,
+    local_queues: BTreeMap<(String, String), usize>,
+    pub(crate) tree: QuotaTree,
+    /// Per (root node, resource): the quota of the whole tree.
+    lendable: Vec<i128>,
+    pub(crate) strategies: Option<Vec<PreemptionStrategy>>,
+    pub(crate) entries: Vec<Option<Entry>>,
+    by_name: BTreeMap<String, usize>,
+    admit_seq: u64,
+    pub(crate) cycle_no: u64,
+    version: u64,
+    evictions: u64,
+}
+
+impl Scheduler {
+    /// Checks and builds the admission state. Errors name the item: a
+    /// duplicate name, an unknown flavor or ClusterQueue, a cohort cycle
+    /// (`a -> b -> a`), a negative quota, a resource in two groups, a
+    /// flavor whose quotas do not list exactly the group's resources,
+    /// limits on a queue without a cohort, a lending limit above nominal.
+    pub fn new(setup: Setup) -> Result<Scheduler> {
+        let mut flavor_ids = BTreeMap::new();
+        for (i, f) in setup.flavors.iter().enumerate() {
+            if f.name.is_empty() || flavor_ids.insert(f.name.clone(), i).is_some() {
+                return Err(Error::invalid(
+                    format!("resourceFlavor {:?}", f.name),
+                    "empty or given twice",
+                ));
+            }
+        }
+        let mut queue_ids = BTreeMap::new();
+        for (i, q) in setup.cluster_queues.iter().enumerate() {
+            if q.name.is_empty() || queue_ids.insert(q.name.clone(), i).is_some() {
+                return Err(Error::invalid(
+                    format!("clusterQueue {:?}", q.name),
+                    "empty or given twice",
+                ));
+            }
+        }
+        let (cohort_ids, cohort_parent) = cohort_nodes(&setup)?;
+        let n_cq = setup.cluster_queues.len();
+        let mut resource_names = BTreeSet::new();
+        let groups_of = setup
+            .cluster_queues
+            .iter()
+            .map(|q| (format!("clusterQueue {}", q.name), &q.resource_groups))
+            .chain(
+                setup
+                    .cohorts
+                    .iter()
+                    .map(|c| (format!("cohort {}", c.name), &c.resource_groups)),
+            );
+        for (item, groups) in groups_of {
+            check_groups(&item, groups, &flavor_ids)?;
+            for g in groups {
+                resource_names.extend(g.covered_resources.iter().cloned());
+            }
+        }
+        let resources: Vec<String> = resource_names.into_iter().collect();
+        let resource_ids: BTreeMap<String, usize> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.clone(), i))
+            .collect();
+        let n_res = resources.len();
+        let n_fr = setup.flavors.len() * n_res;
+
+        let mut parent: Vec<Option<usize>> = Vec::with_capacity(n_cq + cohort_ids.len());
+        for q in &setup.cluster_queues {
+            parent.push(q.cohort.as_ref().and_then(|c| cohort_ids.get(c)).copied());
+        }
+        parent.extend(cohort_parent.iter().copied());
+        let mut tree = QuotaTree::new(parent.clone(), n_fr);
+        let cohort_groups = setup.cohorts.iter().filter_map(|c| {
+            let node = *cohort_ids.get(&c.name)?;
+            Some((node, format!("cohort {}", c.name), &c.resource_groups))
+        });
+        let all_groups = setup
+            .cluster_queues
+            .iter()
+            .enumerate()
+            .map(|(n, q)| (n, format!("clusterQueue {}", q.name), &q.resource_groups))
+            .chain(cohort_groups);
+        for (node, item, groups) in all_groups {
+            for g in groups {
+                for fq in &g.flavors {
+                    let f = flavor_ids[&fq.name];
+                    for rq in &fq.resources {
+                        let fr = f * n_res + resource_ids[&rq.name];
+                        let limit = |q: Option<Quantity>| q.map(Quantity::milli);
+                        if parent[node].is_none()
+                            && (rq.borrowing_limit.is_some() || rq.lending_limit.is_some())
+                        {
+                            return Err(Error::invalid(
+                                item,
+                                format!(
+                                    "flavor {} resource {}: borrowing and lending limits need a cohort",
+                                    fq.name, rq.name
+                                ),
+                            ));
+                        }
+                        tree.set_quota(
+                            node,
+                            fr,
+                            rq.nominal_quota.milli(),
+                            limit(rq.borrowing_limit),
+                            limit(rq.lending_limit),
+                        );
+                    }
+                }
+            }
+        }
+        tree.finish();
+
+        let root_of = |mut n: usize| {
+            while let Some(p) = parent[n] {
+                n = p;
+            }
+            n
+        };
+        let mut members = vec![Vec::new(); parent.len()];
+        let mut lendable = vec![0i128; parent.len() * n_res];
+        for cq in 0..n_cq {
+            members[root_of(cq)].push(cq);
+        }
+        for (node, list) in members.iter().enumerate() {
+            if list.is_empty() {
+                continue;
+            }
+            for f in 0..setup.flavors.len() {
+                for r in 0..n_res {
+                    lendable[node * n_res + r] += tree.subtree(node, f * n_res + r);
+                }
+            }
+        }
+
+        let mut queues = Vec::with_capacity(n_cq);
+        for (cq, spec) in setup.cluster_queues.into_iter().enumerate() {
+            let mut group_of = vec![None; n_res];
+            let groups = spec
+                .resource_groups
+                .iter()
+                .enumerate()
+                .map(|(gi, g)| {
+                    let covered: Vec<usize> = g
+                        .covered_resources
+                        .iter()
+                        .map(|r| resource_ids[r])
+                        .collect();
+                    for &r in &covered {
+                        group_of[r] = Some(gi);
+                    }
+                    Group {
+                        covered,
+                        flavors: g.flavors.iter().map(|f| flavor_ids[&f.name]).collect(),
+                    }
+                })
+                .collect();
+            let weight = spec
+                .fair_sharing
+                .map_or(Quantity::from_units(1), |f| f.weight);
+            if weight.is_negative() {
+                return Err(Error::invalid(
+                    format!("clusterQueue {}", spec.name),
+                    "negative fair-sharing weight",
+                ));
+            }
+            queues.push(Queue {
+                groups,
+                group_of,
+                pending: BTreeSet::new(),
+                admitted: BTreeSet::new(),
+                root: root_of(cq),
+                weight_milli: weight.milli(),
+                spec,
+            });
+        }
+
+        let mut local_queues = BTreeMap::new();
+        for lq in setup.local_queues {
+            let item = || format!("localQueue {}/{}", lq.namespace, lq.name);
+            let Some(&cq) = queue_ids.get(&lq.cluster_queue) else {
+                return Err(Error::invalid(
+                    item(),
+                    format!("clusterQueue {} does not exist", lq.cluster_queue),
+                ));
+            };
+            if local_queues
+                .insert((lq.namespace.clone(), lq.name.clone()), cq)
+                .is_some()
+            {
+                return Err(Error::invalid(item(), "given twice"));
+            }
+        }
+
+        Ok(Scheduler {
+            flavors: setup.flavors,
+            flavor_ids,
+            resources,
+            resource_ids,
+            queues,
+            queue_ids,
+            members,
+            local_queues,
+            tree,
+            lendable,
+            strategies: setup.fair_sharing.map(|f| f.preemption_strategies),
+            entries: Vec::new(),
+            by_name: BTreeMap::new(),
+            admit_seq: 0,
+            cycle_no: 0,
+            version: 0,
+            evictions: 0,
+        })
+    }
+
+    /// Queues a workload on the ClusterQueue behind its LocalQueue. Errors
+    /// name the workload: invalid, submitted twice, or an unknown
+    /// LocalQueue.
+    pub fn submit(&mut self, workload: Workload) -> Result<()> {
+        workload.validate()?;
+        let item = || format!("workload {}", workload.name);
+        if self.by_name.contains_key(&workload.name) {
+            return Err(Error::invalid(item(), "submitted twice"));
+        }
+        let namespace = workload
+            .name
+            .split_once('/')
+            .map_or("default", |(ns, _)| ns);
+        let Some(&cq) = self
+            .local_queues
+            .get(&(namespace.to_owned(), workload.queue.clone()))
+        else {
+            return Err(Error::invalid(
+                item(),
+                format!("localQueue {namespace}/{} does not exist", workload.queue),
+            ));
+        };
+        let pod_sets = workload
+            .pod_sets
+            .iter()
+            .map(|ps| {
+                let mut req = PodSetReq {
+                    per_pod: Vec::new(),
+                    unknown: None,
+                };
+                for (name, q) in ps.requests.iter() {
+                    match self.resource_ids.get(name) {
+                        Some(&r) => req.per_pod.push((r, q.milli())),
+                        None => {
+                            req.unknown.get_or_insert_with(|| name.to_owned());
+                        }
+                    }
+                }
+                req
+            })
+            .collect();
+        let id = self.entries.len();
+        self.queues[cq].pending.insert(pending_key(&workload, id));
+        self.by_name.insert(workload.name.clone(), id);
+        self.entries.push(Some(Entry {
+            wl: workload,
+            cq,
+            pod_sets,
+            admitted: None,
+        }));
+        Ok(())
+    }
+
+    /// Removes a workload, pending or admitted, releasing its quota (the
+    /// job finished or was deleted). An error if it is unknown.
+    pub fn finish(&mut self, name: &str) -> Result<()> {
+        let id = self.lookup(name)?;
+        if self.is_admitted(id) {
+            self.release(id);
+        }
+        if let Some(e) = self.entries[id].take() {
+            self.queues[e.cq].pending.remove(&pending_key(&e.wl, id));
+        }
+        self.by_name.remove(name);
+        Ok(())
+    }
+
+    /// Evicts an admitted workload: its quota is released and it is
+    /// pending again in its queue. An error if it is unknown or pending.
+    pub fn evict(&mut self, name: &str) -> Result<()> {
+        let id = self.lookup(name)?;
+        if !self.is_admitted(id) {
+            return Err(Error::invalid(format!("workload {name}"), "not admitted"));
+        }
+        self.evict_id(id);
+        Ok(())
+    }
+
+    /// The admission of a workload, if it is admitted.
+    pub fn admission(&self, name: &str) -> Option<&Admission> {
+        let id = *self.by_name.get(name)?;
+        self.entry(id)?.admitted.as_ref().map(|a| &a.admission)
+    }
+
+    /// How many workloads are pending.
+    pub fn pending_count(&self) -> usize {
+        self.queues.iter().map(|q| q.pending.len()).sum()
+    }
+
+    /// A ClusterQueue's usage of a resource in a flavor. An error naming
+    /// the queue, flavor or resource if unknown.
+    pub fn usage(&self, cluster_queue: &str, flavor: &str, resource: &str) -> Result<Quantity> {
+        let cq = *self.queue_ids.get(cluster_queue).ok_or_else(|| {
+            Error::invalid(format!("clusterQueue {cluster_queue}"), "does not exist")
+        })?;
+        let f = *self
+            .flavor_ids
+            .get(flavor)
+            .ok_or_else(|| Error::invalid(format!("resourceFlavor {flavor}"), "does not exist"))?;
+        let Some(&r) = self.resource_ids.get(resource) else {
+            return Ok(Quantity::ZERO);
+        };
+        Ok(Quantity::from_milli(
+            self.tree.usage(cq, f * self.resources.len() + r),
+        ))
+    }
+
+    /// A ClusterQueue's weighted share (fair sharing's dominant resource
+    /// share of what it borrows, in millionths of the cohort tree's quota,
+    /// divided by its weight); 0 when it does not borrow.
+    pub fn weighted_share(&self, cluster_queue: &str) -> Result<u128> {
+        let cq = *self.queue_ids.get(cluster_queue).ok_or_else(|| {
+            Error::invalid(format!("clusterQueue {cluster_queue}"), "does not exist")
+        })?;
+        Ok(self.share(cq, &[]))
+    }
+
+    /// One admission cycle over every pending workload.
+    ///
+    /// Queue heads are taken in Kueue's order: under fair sharing, the
+    /// queue with the lowest weighted share (with the head admitted)
+    /// first; otherwise heads that fit without borrowing before those that
+    /// borrow; then by priority and creation. Each head gets flavors per
+    /// resource group (flavors in list order, all resources of a group from
+    /// one flavor, borrowing and preemption as the queue's fungibility
+    /// says), then is admitted, admitted after preempting, admitted with
+    /// fewer pods (partial admission), or left waiting with a reason.
+    /// Workloads admitted in this cycle are not preempted in it;
+    /// preempted workloads are pending again from the next cycle.
+    pub fn cycle(&mut self) -> Vec<Decision> {
+        self.cycle_no += 1;
+        let order: Vec<Vec<usize>> = self
+            .queues
+            .iter()
+            .map(|q| q.pending.iter().map(|k| k.id).collect())
+            .collect();
+        let n = self.queues.len();
+        let mut pos = vec![0usize; n];
+        let mut cache: Vec<Option<(u64, Attempt)>> = vec![None; n];
+        let mut memo: Vec<Vec<PreemptMemo>> = vec![Vec::new(); n];
+        let mut heap = BinaryHeap::new();
+        let mut out = Vec::with_capacity(order.iter().map(Vec::len).sum());
+        for (cq, list) in order.iter().enumerate() {
+            if let Some(&id) = list.first() {
+                let attempt = self.full_attempt(cq, id);
+                heap.push(Reverse((self.head_key(cq, id, &attempt), 0u8)));
+                cache[cq] = Some((self.version, attempt));
+            }
+        }
+        while let Some(Reverse((key, tries))) = heap.pop() {
+            let cq = key.cq;
+            let id = order[cq][pos[cq]];
+            let attempt = match cache[cq].take() {
+                Some((v, a)) if v == self.version => a,
+                _ => self.full_attempt(cq, id),
+            };
+            let fresh = self.head_key(cq, id, &attempt);
+            // The state moved since the head was queued: requeue it where it
+            // now belongs (twice at most, so a cycle always ends).
+            if fresh != key && tries < 2 {
+                heap.push(Reverse((fresh, tries + 1)));
+                cache[cq] = Some((self.version, attempt));
+                continue;
+            }
+            pos[cq] += 1;
+            let admitted = self.resolve(cq, id, attempt, &mut memo[cq], &mut out);
+            if !admitted && self.queues[cq].spec.queueing_strategy == QueueingStrategy::StrictFifo {
+                let head = self.name(id).to_owned();
+                for &rest in &order[cq][pos[cq]..] {
+                    out.push(Decision::Waiting {
+                        workload: self.name(rest).to_owned(),
+                        cluster_queue: self.queues[cq].spec.name.clone(),
+                        reason: WaitReason::BehindStrictFifoHead { head: head.clone() },
+                    });
+                }
+                pos[cq] = order[cq].len();
+            }
+            if let Some(&next) = order[cq].get(pos[cq]) {
+                let attempt = self.full_attempt(cq, next);
+                heap.push(Reverse((self.head_key(cq, next, &attempt), 0)));
+                cache[cq] = Some((self.version, attempt));
+            }
+        }
+        out
+    }
+
+    fn lookup(&self, name: &str) -> Result<usize> {
+        self.by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| Error::invalid(format!("workload {name}"), "unknown"))
+    }
+
+    pub(crate) fn entry(&self, id: usize) -> Option<&Entry> {
+        self.entries.get(id).and_then(Option::as_ref)
+    }
+
+    fn is_admitted(&self, id: usize) -> bool {
+        self.entry(id).is_some_and(|e| e.admitted.is_some())
+    }
+
+    fn name(&self, id: usize) -> &str {
+        self.entry(id).map_or("", |e| e.wl.name.as_str())
+    }
+
+    fn full_attempt(&self, cq: usize, id: usize) -> Attempt {
+        self.attempt(cq, id, None)
+    }
+
+    fn head_key(&self, cq: usize, id: usize, attempt: &Attempt) -> HeadKey {
+        let (priority, created, name) = self
+            .entry(id)
+            .map(|e| (e.wl.priority, e.wl.created, e.wl.name.clone()))
+            .unwrap_or_default();
+        let share = if self.strategies.is_some() && attempt.mode != Mode::NoFit {
+            self.share(cq, &attempt.usage)
+        } else {
+            0
+        };
+        HeadKey {
+            share,
+            borrows: self.strategies.is_none() && attempt.mode == Mode::Borrow,
+            priority: Reverse(priority),
+            created,
+            name,
+            cq,
+        }
+    }
+
+    /// Admits, preempts then admits, partially admits, or explains why the
+    /// workload waits; true if admitted.
+    fn resolve(
+        &mut self,
+        cq: usize,
+        id: usize,
+        attempt: Attempt,
+        memo: &mut Vec<PreemptMemo>,
+        out: &mut Vec<Decision>,
+    ) -> bool {
+        let reason = match attempt.mode {
+            Mode::Fit | Mode::Borrow => {
+                out.push(Decision::Admitted(self.admit(cq, id, &attempt, Vec::new())));
+                return true;
+            }
+            Mode::Preempt => {
+                let victims = if self.memo_rules_out(memo, id, &attempt) {
+                    None
+                } else {
+                    self.find_victims(cq, id, &attempt.usage)
+                };
+                if let Some(victims) = victims {
+                    let by = self.name(id).to_owned();
+                    let mut names = Vec::with_capacity(victims.len());
+                    for v in victims {
+                        let victim = self.name(v).to_owned();
+                        let victim_cq = self.entry(v).map_or(0, |e| e.cq);
+                        self.evict_id(v);
+                        out.push(Decision::Preempted {
+                            workload: victim.clone(),
+                            cluster_queue: self.queues[victim_cq].spec.name.clone(),
+                            by: by.clone(),
+                        });
+                        names.push(victim);
+                    }
+                    out.push(Decision::Admitted(self.admit(cq, id, &attempt, names)));
+                    return true;
+                }
+                let (priority, created) = self
+                    .entry(id)
+                    .map_or((0, 0), |e| (e.wl.priority, e.wl.created));
+                memo.retain(|m| self.memo_fresh(m));
+                if memo.len() == MEMO_SIZE {
+                    memo.remove(0);
+                }
+                memo.push(PreemptMemo {
+                    evictions: self.evictions,
+                    version: self.version,
+                    priority,
+                    created,
+                    usage: attempt.usage.clone(),
+                });
+                let (fr, need, available) = attempt.short.unwrap_or_default();
+                let n_res = self.resources.len().max(1);
+                WaitReason::PreemptionInsufficient {
+                    flavor: self.flavors[fr / n_res].name.clone(),
+                    shortfall: Shortfall {
+                        resource: self.resources[fr % n_res].clone(),
+                        needed: Quantity::from_milli(need),
+                        available: Quantity::from_milli(available),
+                    },
+                }
+            }
+            Mode::NoFit => self.explain(cq, id, &attempt),
+        };
+        if let Some(partial) = self.partial(cq, id) {
+            out.push(Decision::Admitted(self.admit(cq, id, &partial, Vec::new())));
+            return true;
+        }
+        out.push(Decision::Waiting {
+            workload: self.name(id).to_owned(),
+            cluster_queue: self.queues[cq].spec.name.clone(),
+            reason,
+        });
+        false
+    }
+
+    fn memo_rules_out(&self, memo: &[PreemptMemo], id: usize, attempt: &Attempt) -> bool {
+        let Some(e) = self.entry(id) else {
+            return false;
+        };
+        memo.iter().any(|m| {
+            self.memo_fresh(m)
+                && e.wl.priority <= m.priority
+                && e.wl.created >= m.created
+                && m.usage.iter().all(|&(fr, need)| {
+                    attempt
+                        .usage
+                        .iter()
+                        .any(|&(f, have)| f == fr && have >= need)
+                })
+        })
+    }
+
+    /// Admissions can raise other queues' shares, which fair sharing
+    /// reads; classic preemption only depends on evictions.
+    fn memo_fresh(&self, m: &PreemptMemo) -> bool {
+        m.evictions == self.evictions && (self.strategies.is_none() || m.version == self.version)
+    }
+
+    /// Partial admission: the largest pod counts, scaled down together
+    /// towards each pod set's `minCount`, that fit without preemption.
+    fn partial(&self, cq: usize, id: usize) -> Option<Attempt> {
+        let e = self.entry(id)?;
+        let spans: Vec<(u32, u32)> =
+            e.wl.pod_sets
+                .iter()
+                .map(|p| (p.min_pods(), p.count - p.min_pods()))
+                .collect();
+        let steps = spans.iter().map(|&(_, span)| span).max()?;
+        if steps == 0 {
+            return None;
+        }
+        let counts = |t: u32| -> Vec<u32> {
+            spans
+                .iter()
+                .map(|&(min, span)| {
+                    min + ((u64::from(span) * u64::from(t)).div_ceil(u64::from(steps))) as u32
+                })
+                .collect()
+        };
+        let fits = |t: u32| {
+            let a = self.attempt(cq, id, Some(counts(t)));
+            (a.mode <= Mode::Borrow).then_some(a)
+        };
+        let mut best = fits(0)?;
+        let (mut lo, mut hi) = (0, steps);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            match fits(mid) {
+                Some(a) => {
+                    best = a;
+                    lo = mid;
+                }
+                None => hi = mid,
+            }
+        }
+        Some(best)
+    }
+
+    /// Assigns flavors to every pod set, at its count or at `counts`.
+    fn attempt(&self, cq: usize, id: usize, counts: Option<Vec<u32>>) -> Attempt {
+        let mut out = Attempt {
+            mode: Mode::Fit,
+            counts: None,
+            flavors: Vec::new(),
+            usage: Vec::new(),
+            miss: None,
+            short: None,
+        };
+        let Some(e) = self.entry(id) else {
+            out.mode = Mode::NoFit;
+            return out;
+        };
+        let q = &self.queues[cq];
+        let n_res = self.resources.len();
+        for (i, (req, spec)) in e.pod_sets.iter().zip(&e.wl.pod_sets).enumerate() {
+            let count = counts
+                .as_ref()
+                .and_then(|c| c.get(i).copied())
+                .unwrap_or(spec.count);
+            if req.unknown.is_some() {
+                return out.no_fit(Miss::NotCovered {
+                    pod_set: i,
+                    resource: None,
+                });
+            }
+            // Kueue allows at most 16 resource groups, so a bit set holds them.
+            let mut groups: u64 = 0;
+            for &(r, _) in &req.per_pod {
+                match q.group_of[r] {
+                    Some(g) if g < 64 => groups |= 1 << g,
+                    _ => {
+                        return out.no_fit(Miss::NotCovered {
+                            pod_set: i,
+                            resource: Some(r),
+                        });
+                    }
+                }
+            }
+            for (g, group) in q.groups.iter().enumerate() {
+                if groups & (1 << g) == 0 {
+                    continue;
+                }
+                let mut best: Option<(Mode, usize, Option<Short>)> = None;
+                for &f in &group.flavors {
+                    if self.flavors[f].mismatch(spec).is_some() {
+                        continue;
+                    }
+                    let (mode, short) =
+                        self.flavor_mode(cq, f, &req.per_pod, group, count, &out.usage);
+                    if mode == Mode::NoFit {
+                        continue;
+                    }
+                    if best.as_ref().is_none_or(|b| mode < b.0) {
+                        best = Some((mode, f, short));
+                    }
+                    let fungibility = q.spec.flavor_fungibility;
+                    let stop = match mode {
+                        Mode::Borrow => fungibility.when_can_borrow,
+                        Mode::Preempt => fungibility.when_can_preempt,
+                        _ => FungibilityPolicy::MayStopSearch,
+                    };
+                    if stop == FungibilityPolicy::MayStopSearch {
+                        break;
+                    }
+                }
+                let Some((mode, f, short)) = best else {
+                    return out.no_fit(Miss::NoFlavor {
+                        pod_set: i,
+                        group: g,
+                    });
+                };
+                out.mode = out.mode.max(mode);
+                if mode == Mode::Preempt && out.short.is_none() {
+                    out.short = short;
+                }
+                for &(r, a) in &req.per_pod {
+                    if group.covered.contains(&r) {
+                        add_to(
+                            &mut out.usage,
+                            f * n_res + r,
+                            a.saturating_mul(i128::from(count)),
+                        );
+                        out.flavors.push((i, r, f));
+                    }
+                }
+            }
+        }
+        out.counts = counts;
+        out
+    }
+
+    /// Spells out why an attempt found no assignment.
+    fn explain(&self, cq: usize, id: usize, attempt: &Attempt) -> WaitReason {
+        let (Some(e), Some(miss)) = (self.entry(id), attempt.miss) else {
+            return WaitReason::ResourceNotCovered {
+                pod_set: String::new(),
+                resource: String::new(),
+            };
+        };
+        match miss {
+            Miss::NotCovered { pod_set, resource } => {
+                let req = &e.pod_sets[pod_set];
+                WaitReason::ResourceNotCovered {
+                    pod_set: e.wl.pod_sets[pod_set].name.clone(),
+                    resource: match resource {
+                        Some(r) => self.resources[r].clone(),
+                        None => req.unknown.clone().unwrap_or_default(),
+                    },
+                }
+            }
+            Miss::NoFlavor { pod_set, group } => {
+                let spec = &e.wl.pod_sets[pod_set];
+                let count = attempt
+                    .counts
+                    .as_ref()
+                    .and_then(|c| c.get(pod_set).copied())
+                    .unwrap_or(spec.count);
+                let group = &self.queues[cq].groups[group];
+                let n_res = self.resources.len().max(1);
+                let flavors = group
+                    .flavors
+                    .iter()
+                    .map(|&f| {
+                        let why = match self.flavors[f].mismatch(spec) {
+                            Some(m) => MissReason::Mismatch(m),
+                            None => {
+                                let (_, short) = self.flavor_mode(
+                                    cq,
+                                    f,
+                                    &e.pod_sets[pod_set].per_pod,
+                                    group,
+                                    count,
+                                    &attempt.usage,
+                                );
+                                let (fr, needed, available) = short.unwrap_or_default();
+                                MissReason::Quota(Shortfall {
+                                    resource: self.resources[fr % n_res].clone(),
+                                    needed: Quantity::from_milli(needed),
+                                    available: Quantity::from_milli(available),
+                                })
+                            }
+                        };
+                        FlavorMiss {
+                            flavor: self.flavors[f].name.clone(),
+                            why,
+                        }
+                    })
+                    .collect();
+                WaitReason::NoFlavorFits {
+                    pod_set: spec.name.clone(),
+                    flavors,
+                }
+            }
+        }
+    }
+
+    /// How requests fit one flavor, given what earlier pod sets of the same
+    /// workload already take; for a shortfall, (fr, need, available).
+    fn flavor_mode(
+        &self,
+        cq: usize,
+        f: usize,
+        per_pod: &[(usize, i128)],
+        group: &Group,
+        count: u32,
+        taken: &[(usize, i128)],
+    ) -> (Mode, Option<Short>) {
+        let n_res = self.resources.len();
+        let mut worst = Mode::Fit;
+        let mut short = None;
+        for &(r, per) in per_pod {
+            if !group.covered.contains(&r) {
+                continue;
+            }
+            let a = per.saturating_mul(i128::from(count));
+            let fr = f * n_res + r;
+            let before = taken.iter().find(|(x, _)| *x == fr).map_or(0, |&(_, v)| v);
+            let need = a.saturating_add(before);
+            let available = self.tree.available(cq, fr);
+            let mode = if need <= available {
+                if self.tree.usage(cq, fr) + need <= self.tree.nominal(cq, fr) {
+                    Mode::Fit
+                } else {
+                    Mode::Borrow
+                }
+            } else if self.can_preempt_for(cq, fr, need) {
+                Mode::Preempt
+            } else {
+                return (Mode::NoFit, Some((fr, need, available)));
+            };
+            if mode == Mode::Preempt && short.is_none() {
+                short = Some((fr, need, available));
+            }
+            worst = worst.max(mode);
+        }
+        (worst, short)
+    }
+
+    /// Whether preemption could ever make room for `need`: within nominal
+    /// quota when the queue may preempt in itself or reclaim; up to what
+    /// the queue could reach with borrowing when it may preempt in itself
+    /// or while borrowing.
+    fn can_preempt_for(&self, cq: usize, fr: usize, need: i128) -> bool {
+        let p = self.queues[cq].spec.preemption;
+        let within = p.within_cluster_queue != WithinClusterQueue::Never;
+        let reclaim = p.reclaim_within_cohort != ReclaimWithinCohort::Never;
+        let borrow = if self.strategies.is_some() {
+            reclaim
+        } else {
+            p.borrow_within_cohort.policy != BorrowWithinCohortPolicy::Never
+        };
+        ((within || reclaim) && need <= self.tree.nominal(cq, fr))
+            || ((within || borrow) && need <= self.tree.potential(cq, fr))
+    }
+
+    /// Weighted dominant resource share of what the queue borrows, with
+    /// `extra` usage added (negative to remove).
+    pub(crate) fn share(&self, cq: usize, extra: &[(usize, i128)]) -> u128 {
+        let q = &self.queues[cq];
+        if q.root == cq {
+            return 0;
+        }
+        let n_res = self.resources.len();
+        let mut dominant: u128 = 0;
+        for r in 0..n_res {
+            let lendable = self.lendable[q.root * n_res + r];
+            if lendable <= 0 {
+                continue;
+            }
+            let mut borrowed: i128 = 0;
+            for f in 0..self.flavors.len() {
+                let fr = f * n_res + r;
+                let plus: i128 = extra
+                    .iter()
+                    .filter(|(x, _)| *x == fr)
+                    .map(|&(_, v)| v)
+                    .sum();
+                borrowed += (self.tree.usage(cq, fr) + plus - self.tree.nominal(cq, fr)).max(0);
+            }
+            let ratio = u128::try_from(borrowed.saturating_mul(1_000_000) / lendable).unwrap_or(0);
+            dominant = dominant.max(ratio);
+        }
+        if dominant == 0 {
+            0
+        } else if q.weight_milli == 0 {
+            u128::MAX
+        } else {
+            dominant * 1000 / q.weight_milli.unsigned_abs()
+        }
+    }
+
+    fn admit(
+        &mut self,
+        cq: usize,
+        id: usize,
+        attempt: &Attempt,
+        preempted: Vec<String>,
+    ) -> Admission {
+        for &(fr, a) in &attempt.usage {
+            self.tree.add_usage(cq, fr, a);
+        }
+        let borrowing = attempt
+            .usage
+            .iter()
+            .any(|&(fr, _)| self.tree.usage(cq, fr) > self.tree.nominal(cq, fr));
+        self.admit_seq += 1;
+        self.version += 1;
+        let seq = self.admit_seq;
+        let cycle = self.cycle_no;
+        let cluster_queue = self.queues[cq].spec.name.clone();
+        let Some(e) = self.entries.get_mut(id).and_then(Option::as_mut) else {
+            return Admission {
+                workload: String::new(),
+                cluster_queue,
+                pod_sets: Vec::new(),
+                borrowing,
+                preempted,
+            };
+        };
+        let pod_sets =
+            e.wl.pod_sets
+                .iter()
+                .enumerate()
+                .map(|(i, ps)| {
+                    let count = attempt
+                        .counts
+                        .as_ref()
+                        .and_then(|c| c.get(i).copied())
+                        .unwrap_or(ps.count);
+                    (i, ps, count)
+                })
+                .map(|(i, ps, count)| PodSetAdmission {
+                    name: ps.name.clone(),
+                    count,
+                    flavors: attempt
+                        .flavors
+                        .iter()
+                        .filter(|(p, _, _)| *p == i)
+                        .map(|&(_, r, f)| (self.resources[r].clone(), self.flavors[f].name.clone()))
+                        .collect(),
+                    // It fit in quota, so the product cannot overflow.
+                    usage: ps
+                        .requests
+                        .checked_mul(u64::from(count))
+                        .unwrap_or_else(|_| Resources::new()),
+                })
+                .collect();
+        let admission = Admission {
+            workload: e.wl.name.clone(),
+            cluster_queue,
+            pod_sets,
+            borrowing,
+            preempted,
+        };
+        let q = &mut self.queues[cq];
+        q.pending.remove(&pending_key(&e.wl, id));
+        q.admitted.insert(AdmittedKey {
+            priority: e.wl.priority,
+            seq: Reverse(seq),
+            id,
+        });
+        e.admitted = Some(Admitted {
+            usage: attempt.usage.clone(),
+            seq,
+            cycle,
+            admission: admission.clone(),
+        });
+        admission
+    }
+
+    /// Releases an admitted workload's quota and forgets its admission.
+    fn release(&mut self, id: usize) {
+        let Some(e) = self.entries.get_mut(id).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(a) = e.admitted.take() else {
+            return;
+        };
+        for &(fr, v) in &a.usage {
+            self.tree.add_usage(e.cq, fr, -v);
+        }
+        self.queues[e.cq].admitted.remove(&AdmittedKey {
+            priority: e.wl.priority,
+            seq: Reverse(a.seq),
+            id,
+        });
+        self.version += 1;
+    }
+
+    fn evict_id(&mut self, id: usize) {
+        self.release(id);
+        self.evictions += 1;
+        if let Some(e) = self.entry(id) {
+            let key = pending_key(&e.wl, id);
+            let cq = e.cq;
+            self.queues[cq].pending.insert(key);
+        }
+    }
+}
+
+impl Attempt {
+    fn no_fit(mut self, miss: Miss) -> Attempt {
+        self.mode = Mode::NoFit;
+        self.miss = Some(miss);
+        self
+    }
+}
+
+fn add_to(usage: &mut Vec<(usize, i128)>, fr: usize, amount: i128) {
+    match usage.iter_mut().find(|(x, _)| *x == fr) {
+        Some((_, v)) => *v = v.saturating_add(amount),
+        None => usage.push((fr, amount)),
+    }
+}
+
+fn pending_key(wl: &Workload, id: usize) -> PendingKey {
+    PendingKey {
+        priority: Reverse(wl.priority),
+        created: wl.created,
+        name: wl.name.clone(),
+        id,
+    }
+}
+
+/// Cohort node ids by name, and each cohort node's parent.
+type CohortNodes = (BTreeMap<String, usize>, Vec<Option<usize>>);
+
+/// Cohort node ids (after the ClusterQueues) and each cohort's parent;
+/// cohorts named only by queues or as parents exist implicitly.
+fn cohort_nodes(setup: &Setup) -> Result<CohortNodes> {
+    let mut explicit: BTreeMap<&str, &Cohort> = BTreeMap::new();
+    for c in &setup.cohorts {
+        if c.name.is_empty() || explicit.insert(&c.name, c).is_some() {
+            return Err(Error::invalid(
+                format!("cohort {:?}", c.name),
+                "empty or given twice",
+            ));
+        }
+    }
+    let mut names: BTreeSet<&str> = explicit.keys().copied().collect();
+    names.extend(setup.cohorts.iter().filter_map(|c| c.parent.as_deref()));
+    names.extend(
+        setup
+            .cluster_queues
+            .iter()
+            .filter_map(|q| q.cohort.as_deref()),
+    );
+    for name in &names {
+        let mut path = vec![*name];
+        let mut at = *name;
+        while let Some(p) = explicit.get(at).and_then(|c| c.parent.as_deref()) {
+            if let Some(start) = path.iter().position(|n| *n == p) {
+                let mut cycle = path[start..].to_vec();
+                cycle.push(p);
+                return Err(Error::invalid(
+                    format!("cohort {p}"),
+                    format!("cohort cycle {}", cycle.join(" -> ")),
+                ));
+            }
+            path.push(p);
+            at = p;
+        }
+    }
+    let base = setup.cluster_queues.len();
+    let ids: BTreeMap<String, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ((*n).to_owned(), base + i))
+        .collect();
+    let parents = names
+        .iter()
+        .map(|n| {
+            explicit
+                .get(n)
+                .and_then(|c| c.parent.as_ref())
+                .and_then(|p| ids.get(p))
+                .copied()
+        })
+        .collect();
+    Ok((ids, parents))
+}
+
+/// Checks one queue's or cohort's resource groups.
+fn check_groups(
+    item: &str,
+    groups: &[ResourceGroup],
+    flavor_ids: &BTreeMap<String, usize>,
+) -> Result<()> {
+    let mut seen_resources = BTreeSet::new();
+    let mut seen_flavors = BTreeSet::new();
+    for g in groups {
+        if g.covered_resources.is_empty() {
+            return Err(Error::invalid(item, "a resource group covers no resource"));
+        }
+        for r in &g.covered_resources {
+            Resources::new().with(r, Quantity::ZERO)?;
+            if !seen_resources.insert(r.as_str()) {
+                return Err(Error::invalid(
+                    item,
+                    format!("resource {r} is in two resource groups"),
+                ));
+            }
+        }
+        for fq in &g.flavors {
+            if !flavor_ids.contains_key(&fq.name) {
+                return Err(Error::invalid(
+                    item,
+                    format!("resourceFlavor {} does not exist", fq.name),
+                ));
+            }
+            if !seen_flavors.insert(fq.name.as_str()) {
+                return Err(Error::invalid(
+                    item,
+                    format!("resourceFlavor {} is listed twice", fq.name),
+                ));
+            }
+            let listed: BTreeSet<&str> = fq.resources.iter().map(|r| r.name.as_str()).collect();
+            let covered: BTreeSet<&str> = g.covered_resources.iter().map(String::as_str).collect();
+            if listed != covered || listed.len() != fq.resources.len() {
+                return Err(Error::invalid(
+                    item,
+                    format!(
+                        "flavor {} must list each covered resource once ({})",
+                        fq.name,
+                        g.covered_resources.join(", ")
+                    ),
+                ));
+            }
+            for rq in &fq.resources {
+                let what = || format!("flavor {} resource {}", fq.name, rq.name);
+                let negative = rq.nominal_quota.is_negative()
+                    || rq.borrowing_limit.is_some_and(Quantity::is_negative)
+                    || rq.lending_limit.is_some_and(Quantity::is_negative);
+                if negative {
+                    return Err(Error::invalid(item, format!("{}: negative quota", what())));
+                }
+                if rq.lending_limit.is_some_and(|l| l > rq.nominal_quota) {
+                    return Err(Error::invalid(
+                        item,
+                        format!("{}: lendingLimit above nominalQuota", what()),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
