@@ -28,9 +28,13 @@
 //! * [`workload`]: workloads as pod sets (count × requests, `minCount`,
 //!   node selector, tolerations, topology request) with a priority.
 //! * [`node`]: nodes with capacity, labels, taints and topology domains.
+//! * [`placement`]: all-or-nothing gang placement onto a [`Cluster`]:
+//!   bin-packing or spreading, selectors and taints, required or
+//!   preferred topology domains, partial admission, bind and release.
+//! * [`fragmentation`]: how much free GPU a job mix could not use.
 //! * [`fuzz`]: the entry points of the `sched_quantity` fuzz target.
 //!
-//! Kueue-style admission, gang placement, the pipeline DAG, trial pacing
+//! Kueue-style admission, the pipeline DAG, trial pacing
 //! and the simulator are being built on these (see `docs/sched.md`).
 //!
 //! # Dependencies, and why
@@ -38,17 +42,23 @@
 //! * `serde` — every model type reads and writes the JSON/YAML users keep
 //!   their cluster and queue descriptions in.
 //! * `thiserror` — the crate's one [`Error`] enum.
+//! * `criterion` (dev only) — the `placement` bench.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
+pub mod fragmentation;
 pub mod fuzz;
 pub mod node;
+pub mod placement;
 pub mod quantity;
 pub mod resources;
+mod topology;
 pub mod workload;
 
 pub use error::{Error, Result};
+pub use fragmentation::Fragmentation;
 pub use node::Node;
+pub use placement::{Blocker, Cluster, Placement, PodSetPlacement, Strategy, Unplaceable};
 pub use quantity::Quantity;
 pub use resources::{Resources, Shortfall};
 pub use workload::{
