@@ -22,10 +22,21 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A workload that cannot be placed on the cluster, with the pod set
+    /// and the constraint that stops it (for `?` from
+    /// [`Cluster::place`](crate::Cluster::place)).
+    #[error("{0}")]
+    Unplaceable(Box<crate::placement::Unplaceable>),
 }
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::placement::Unplaceable> for Error {
+    fn from(u: crate::placement::Unplaceable) -> Self {
+        Error::Unplaceable(Box::new(u))
+    }
+}
 
 impl Error {
     pub(crate) fn invalid(item: impl Into<String>, reason: impl Into<String>) -> Self {

@@ -28,22 +28,27 @@
 //! * [`workload`]: workloads as pod sets (count × requests, `minCount`,
 //!   node selector, tolerations, topology request) with a priority.
 //! * [`node`]: nodes with capacity, labels, taints and topology domains.
+//! * [`placement`]: all-or-nothing gang placement onto a [`Cluster`]:
+//!   bin-packing or spreading, selectors and taints, required or
+//!   preferred topology domains, partial admission, bind and release.
+//! * [`fragmentation`]: how much free GPU a job mix could not use.
 //! * [`fuzz`]: the entry points of the `sched_quantity` fuzz target.
 //! * Kueue-style admission: [`flavor`], [`cluster_queue`], [`cohort`],
 //!   [`local_queue`] describe the quota; [`admission`]'s [`Scheduler`]
 //!   admits workloads cycle by cycle and says why the others wait
 //!   ([`decision`]).
 //!
-//! Gang placement, the pipeline DAG, trial pacing and the simulator are
-//! being built on these (see `docs/sched.md`).
+//! The pipeline DAG, trial pacing and the simulator are being built on
+//! these (see `docs/sched.md`).
 //!
 //! # Dependencies, and why
 //!
 //! * `serde` — every model type reads and writes the JSON/YAML users keep
 //!   their cluster and queue descriptions in.
 //! * `thiserror` — the crate's one [`Error`] enum.
-//! * Development only: `criterion` (the `admission` bench), `rand` and
-//!   `rand_chacha` (the bench's seeded workload generator), `proptest`.
+//! * Development only: `criterion` (the `admission` and `placement`
+//!   benches), `rand` and `rand_chacha` (the admission bench's seeded
+//!   workload generator), `proptest`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod admission;
@@ -52,11 +57,14 @@ pub mod cohort;
 pub mod decision;
 mod error;
 pub mod flavor;
+pub mod fragmentation;
 pub mod fuzz;
 pub mod local_queue;
 pub mod node;
+pub mod placement;
 pub mod quantity;
 pub mod resources;
+mod topology;
 pub mod workload;
 
 mod preemption;
@@ -72,8 +80,10 @@ pub use cohort::Cohort;
 pub use decision::{Admission, Decision, FlavorMiss, MissReason, PodSetAdmission, WaitReason};
 pub use error::{Error, Result};
 pub use flavor::{FlavorMismatch, ResourceFlavor};
+pub use fragmentation::Fragmentation;
 pub use local_queue::LocalQueue;
 pub use node::Node;
+pub use placement::{Blocker, Cluster, Placement, PodSetPlacement, Strategy, Unplaceable};
 pub use quantity::Quantity;
 pub use resources::{Resources, Shortfall};
 pub use workload::{

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use keelson_sched::*;
 use proptest::prelude::*;
+use proptest::strategy::Strategy;
 
 const FLAVORS: [&str; 2] = ["f0", "f1"];
 
