@@ -28,23 +28,42 @@
 //! * [`workload`]: workloads as pod sets (count × requests, `minCount`,
 //!   node selector, tolerations, topology request) with a priority.
 //! * [`node`]: nodes with capacity, labels, taints and topology domains.
-//! * [`fuzz`]: the entry points of the `sched_quantity` fuzz target.
+//! * [`dag`]: a pipeline DAG with Kubeflow Pipelines' semantics
+//!   (dependencies, conditions, loops with a parallelism limit, exit
+//!   handlers, retries with backoff, caching), run by events, recording
+//!   lineage; and a simulated executor.
+//! * [`kfp`]: Kubeflow Pipelines' compiled pipeline spec (IR YAML) read into
+//!   a [`dag::Dag`].
+//! * [`cel`]: the subset of CEL that KFP conditions and selectors use.
+//! * [`trials`]: Katib's trial pacing as a state machine.
+//! * [`fuzz`]: the entry points of the `sched_quantity` and `sched_kfp`
+//!   fuzz targets.
 //!
-//! Kueue-style admission, gang placement, the pipeline DAG, trial pacing
-//! and the simulator are being built on these (see `docs/sched.md`).
+//! Kueue-style admission, gang placement and the simulator are being built
+//! on these (see `docs/sched.md`).
 //!
 //! # Dependencies, and why
 //!
 //! * `serde` — every model type reads and writes the JSON/YAML users keep
 //!   their cluster and queue descriptions in.
 //! * `thiserror` — the crate's one [`Error`] enum.
+//! * `serde_json` — pipeline parameters are JSON values, and CEL conditions
+//!   evaluate over them.
+//! * `serde_yaml_ng`, `serde_path_to_error` — compiled KFP pipelines are
+//!   (multi-document) YAML; errors say where in the spec they are.
+//! * `sha2` — the cache key of a pipeline step is a SHA-256 digest of its
+//!   component spec and resolved inputs, as KFP's cache fingerprint is.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod cel;
+pub mod dag;
 mod error;
 pub mod fuzz;
+pub mod kfp;
 pub mod node;
 pub mod quantity;
 pub mod resources;
+pub mod trials;
 pub mod workload;
 
 pub use error::{Error, Result};
