@@ -27,6 +27,28 @@ pub enum Error {
     /// [`Cluster::place`](crate::Cluster::place)).
     #[error("{0}")]
     Unplaceable(Box<crate::placement::Unplaceable>),
+    /// A pipeline step that depends on a step that does not exist.
+    #[error("step {step} depends on missing step {missing}")]
+    MissingStep {
+        /// The step (or DAG output) with the dangling reference.
+        step: String,
+        /// The name it refers to.
+        missing: String,
+    },
+    /// Pipeline steps (or components) that depend on each other in a cycle.
+    #[error("dependency cycle: {}", steps.join(" → "))]
+    Cycle {
+        /// The cycle, first name repeated at the end (`a → b → a`).
+        steps: Vec<String>,
+    },
+    /// Input using a feature this crate does not implement.
+    #[error("{item}: unsupported feature {feature}")]
+    Unsupported {
+        /// Where, e.g. `task train`.
+        item: String,
+        /// The feature, e.g. `task field "fooPolicy"`.
+        feature: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -32,39 +32,58 @@
 //!   bin-packing or spreading, selectors and taints, required or
 //!   preferred topology domains, partial admission, bind and release.
 //! * [`fragmentation`]: how much free GPU a job mix could not use.
-//! * [`fuzz`]: the entry points of the `sched_quantity` fuzz target.
 //! * Kueue-style admission: [`flavor`], [`cluster_queue`], [`cohort`],
 //!   [`local_queue`] describe the quota; [`admission`]'s [`Scheduler`]
 //!   admits workloads cycle by cycle and says why the others wait
 //!   ([`decision`]).
+//! * [`dag`]: a pipeline DAG with Kubeflow Pipelines' semantics
+//!   (dependencies, conditions, loops with a parallelism limit, exit
+//!   handlers, retries with backoff, caching), run by events, recording
+//!   lineage; and a simulated executor.
+//! * [`kfp`]: Kubeflow Pipelines' compiled pipeline spec (IR YAML) read into
+//!   a [`dag::Dag`].
+//! * [`cel`]: the subset of CEL that KFP conditions and selectors use.
+//! * [`trials`]: Katib's trial pacing as a state machine.
+//! * [`fuzz`]: the entry points of the `sched_quantity` and `sched_kfp`
+//!   fuzz targets.
 //!
-//! The pipeline DAG, trial pacing and the simulator are being built on
-//! these (see `docs/sched.md`).
+//! The trace-driven simulator is being built on these (see
+//! `docs/sched.md`).
 //!
 //! # Dependencies, and why
 //!
 //! * `serde` — every model type reads and writes the JSON/YAML users keep
 //!   their cluster and queue descriptions in.
 //! * `thiserror` — the crate's one [`Error`] enum.
+//! * `serde_json` — pipeline parameters are JSON values, and CEL conditions
+//!   evaluate over them.
+//! * `serde_yaml_ng`, `serde_path_to_error` — compiled KFP pipelines are
+//!   (multi-document) YAML; errors say where in the spec they are.
+//! * `sha2` — the cache key of a pipeline step is a SHA-256 digest of its
+//!   component spec and resolved inputs, as KFP's cache fingerprint is.
 //! * Development only: `criterion` (the `admission` and `placement`
 //!   benches), `rand` and `rand_chacha` (the admission bench's seeded
 //!   workload generator), `proptest`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod admission;
+pub mod cel;
 pub mod cluster_queue;
 pub mod cohort;
+pub mod dag;
 pub mod decision;
 mod error;
 pub mod flavor;
 pub mod fragmentation;
 pub mod fuzz;
+pub mod kfp;
 pub mod local_queue;
 pub mod node;
 pub mod placement;
 pub mod quantity;
 pub mod resources;
 mod topology;
+pub mod trials;
 pub mod workload;
 
 mod preemption;
