@@ -8,8 +8,8 @@
 //! |---|---|---|
 //! | `crd` (default) | [`keelson-crd`](crd) | typed Kubeflow custom resources and a lossless manifest loader |
 //! | `drift` (default) | [`keelson-drift`](drift) | drift statistics over Arrow arrays and Parquet files, with scipy's numbers |
-//! | `hpo` (default) | [`keelson-hpo`](hpo) | search spaces, ask/tell search algorithms (random, grid, Sobol, TPE) and early stopping, resumable; studies from Katib Experiments |
-//! | `sched` (default) | [`keelson-sched`](sched) | Kubernetes resource quantities and lists, the base of the scheduling logic |
+//! | `hpo` (default) | [`keelson-hpo`](hpo) | search spaces, ask/tell search algorithms (random, grid, Sobol, TPE, CMA-ES, NSGA-II, Hyperband, ASHA), PBT and early stopping, resumable; studies from Katib Experiments |
+//! | `sched` (default) | [`keelson-sched`](sched) | Kueue-style admission, gang placement, the pipeline DAG over compiled KFP pipelines and Katib trial pacing |
 //!
 //! It holds no logic of its own. Vendors who want one component depend on that
 //! crate directly; the components do not depend on each other, except that
