@@ -41,8 +41,9 @@
 //!   representation samplers work in.
 //! * **Samplers** — [`samplers`]: [`RandomSampler`], [`GridSampler`],
 //!   [`SobolSampler`] (scrambled, skipping the first point as Katib does)
-//!   and [`TpeSampler`] (Optuna's TPE, univariate or multivariate),
-//!   behind the [`Sampler`] trait; [`AnySampler`] picks one at run time and
+//!   [`TpeSampler`] (Optuna's TPE, univariate or multivariate) and
+//!   [`GpSampler`] (Gaussian-process BO with log expected improvement,
+//!   mixed spaces included), behind the [`Sampler`] trait; [`AnySampler`] picks one at run time and
 //!   serializes.
 //! * **Studies** — [`study`]: ask / ask_n / tell / report, the best trial,
 //!   save and restore; [`optimize`] for the offline loop, where objective
@@ -55,7 +56,7 @@
 //! * **Protocol** — [`protocol`]: the HPO anchor protocol's runner, records
 //!   and summary tables, for comparing with Optuna.
 //!
-//! Not yet: CMA-ES, Gaussian-process BO, Hyperband/ASHA, PBT, NSGA-II,
+//! Not yet: CMA-ES, Hyperband/ASHA, PBT, NSGA-II,
 //! and building a study from a Katib `Experiment`. See `docs/hpo.md`.
 //!
 //! # Features
@@ -75,6 +76,11 @@
 //!   Gaussian kernels, by rejection.
 //! * `sobol_burley` — Sobol direction numbers and a fast hash-based Owen
 //!   scramble; writing those tables by hand would only add risk.
+//! * `nalgebra` — the Cholesky factorization of [`GpSampler`]'s kernel
+//!   matrix, and the matrix products that score its candidates in bulk.
+//! * `argmin`, `argmin-math` (nalgebra backend) — L-BFGS with the
+//!   Moré–Thuente line search, which fits [`GpSampler`]'s hyperparameters
+//!   and refines the maximizers of its acquisition function.
 //! * `indicatif` (optional, `progress`) — the progress bar.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -93,7 +99,7 @@ pub use error::{Error, Result};
 pub use optimize::{ObjectiveValue, OptimizeOptions, OptimizeSummary, TrialRun};
 pub use pruner::{Decision, MedianStop, Pruner, Reference, SuccessiveHalving};
 pub use samplers::{
-    AnySampler, Context, GridSampler, RandomSampler, Sampler, SobolSampler, TpeSampler,
+    AnySampler, Context, GpSampler, GridSampler, RandomSampler, Sampler, SobolSampler, TpeSampler,
 };
 pub use space::{
     Condition, Distribution, FeasibleSpace, ListItem, Number, Param, ParamKind, ParamSpec,

@@ -28,17 +28,17 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::samplers::{AnySampler, Sampler, TpeOptions, TpeSampler};
+use crate::samplers::{AnySampler, GpSampler, Sampler, TpeOptions, TpeSampler};
 use crate::space::{Distribution, ParamSpec, SearchSpace};
 use crate::study::{Direction, Outcome, Study};
 use crate::testfns::TestFunction;
 use crate::{Error, RandomSampler, Result, SobolSampler};
 
 /// The samplers [`sampler`] builds, in the default order of the runner.
-pub const SAMPLERS: [&str; 4] = ["random", "sobol", "tpe", "tpe_independent"];
+pub const SAMPLERS: [&str; 5] = ["random", "sobol", "tpe", "tpe_independent", "gp"];
 
 /// Samplers the anchor names that keelson does not have yet.
-pub const PLANNED: [&str; 2] = ["cmaes", "gp"];
+pub const PLANNED: [&str; 1] = ["cmaes"];
 
 /// A protocol file: budgets, seeds, functions, and optionally the timing
 /// plan. Fields this runner does not use (definitions, sampler list) are
@@ -336,15 +336,17 @@ fn param_spec(p: &ParamDef) -> Result<ParamSpec> {
 }
 
 /// The sampler the runner calls `name`, seeded: `random`, `sobol`, `tpe`
-/// (multivariate, as Optuna 5's default `TPESampler` that the anchor ran)
-/// and `tpe_independent` (univariate, the anchor's `tpe_independent` and
-/// [`TpeSampler::new`]'s default). `Ok(None)` for a sampler the anchor has
+/// (multivariate, as Optuna 5's default `TPESampler` that the anchor ran),
+/// `tpe_independent` (univariate, the anchor's `tpe_independent` and
+/// [`TpeSampler::new`]'s default) and `gp` ([`GpSampler::new`], defaults as
+/// Optuna's `GPSampler`). `Ok(None)` for a sampler the anchor has
 /// that keelson does not yet ([`PLANNED`]); an error for any other name.
 ///
 /// ```
 /// use keelson_hpo::{protocol::sampler, Sampler};
 /// assert_eq!(sampler("tpe", 0)?.unwrap().name(), "tpe");
-/// assert!(sampler("gp", 0)?.is_none());
+/// assert_eq!(sampler("gp", 0)?.unwrap().name(), "gp");
+/// assert!(sampler("cmaes", 0)?.is_none());
 /// assert!(sampler("annealing", 0).is_err());
 /// # Ok::<(), keelson_hpo::Error>(())
 /// ```
@@ -361,6 +363,7 @@ pub fn sampler(name: &str, seed: u64) -> Result<Option<AnySampler>> {
         )
         .into(),
         "tpe_independent" => TpeSampler::new(seed).into(),
+        "gp" => GpSampler::new(seed).into(),
         n if PLANNED.contains(&n) => return Ok(None),
         other => {
             return Err(Error::setting(

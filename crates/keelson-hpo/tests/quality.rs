@@ -1,11 +1,11 @@
-//! TPE finds better points than random search on standard functions, with
+//! TPE and GP find better points than random search on standard functions, with
 //! fixed seeds: the medians over several seeds are compared, so one lucky
 //! or unlucky seed does not decide. No timing here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use keelson_hpo::samplers::TpeOptions;
 use keelson_hpo::testfns::TestFunction;
-use keelson_hpo::{AnySampler, Direction, Outcome, RandomSampler, Study, TpeSampler};
+use keelson_hpo::{AnySampler, Direction, GpSampler, Outcome, RandomSampler, Study, TpeSampler};
 
 /// Best value after `n` sequential trials.
 fn best(function: &str, sampler: AnySampler, n: usize) -> (f64, keelson_hpo::Params) {
@@ -80,4 +80,36 @@ fn multivariate_tpe_finds_adam_on_the_mixed_space() {
     }
     assert!(adam >= 12, "adam best in {adam} of 20 runs: {regrets:?}");
     assert!(median(regrets.clone()) < 0.02, "{regrets:?}");
+}
+
+#[test]
+fn gp_beats_random_on_branin() {
+    let seeds = 0..3;
+    let regrets = |make: fn(u64) -> AnySampler| {
+        median(
+            seeds
+                .clone()
+                .map(|s| best("branin", make(s), 30).0)
+                .collect(),
+        )
+    };
+    let random = regrets(|s| RandomSampler::new(s).into());
+    let gp = regrets(|s| GpSampler::new(s).into());
+    // Random's median regret at 30 trials is about 1; GP's about 1e-3.
+    assert!(gp < 0.02, "median regret {gp}");
+    assert!(gp < random / 10.0, "{gp} vs random {random}");
+}
+
+#[test]
+fn gp_maximizes_too() {
+    // The negated Branin, maximized: the same optimum, from above.
+    let f = TestFunction::by_name("branin").unwrap();
+    let mut study = Study::new(f.space().unwrap(), Direction::Maximize, GpSampler::new(4)).unwrap();
+    for _ in 0..30 {
+        let trial = study.ask().unwrap();
+        let v = -f.evaluate(&trial.params).unwrap();
+        study.tell(trial.id, Outcome::Value(v)).unwrap();
+    }
+    let best = study.best_trial().unwrap().value.unwrap();
+    assert!(-best - f.optimum().value < 0.02, "best {best}");
 }

@@ -5,6 +5,7 @@
 //! whole state (random generator included) is serde data, so a study saved
 //! and restored continues with exactly the suggestions it would have made.
 
+mod gp;
 mod grid;
 mod random;
 mod sobol;
@@ -12,6 +13,7 @@ mod tpe;
 
 use serde::{Deserialize, Serialize};
 
+pub use gp::{GpOptions, GpSampler};
 pub use grid::GridSampler;
 pub use random::RandomSampler;
 pub use sobol::SobolSampler;
@@ -139,6 +141,8 @@ pub enum AnySampler {
     Sobol(SobolSampler),
     /// [`TpeSampler`].
     Tpe(TpeSampler),
+    /// [`GpSampler`].
+    Gp(GpSampler),
 }
 
 impl Sampler for AnySampler {
@@ -148,6 +152,7 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.name(),
             AnySampler::Sobol(s) => s.name(),
             AnySampler::Tpe(s) => s.name(),
+            AnySampler::Gp(s) => s.name(),
         }
     }
 
@@ -157,6 +162,7 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.check_space(space),
             AnySampler::Sobol(s) => s.check_space(space),
             AnySampler::Tpe(s) => s.check_space(space),
+            AnySampler::Gp(s) => s.check_space(space),
         }
     }
 
@@ -166,6 +172,7 @@ impl Sampler for AnySampler {
             AnySampler::Grid(s) => s.suggest(ctx),
             AnySampler::Sobol(s) => s.suggest(ctx),
             AnySampler::Tpe(s) => s.suggest(ctx),
+            AnySampler::Gp(s) => s.suggest(ctx),
         }
     }
 }
@@ -191,5 +198,11 @@ impl From<SobolSampler> for AnySampler {
 impl From<TpeSampler> for AnySampler {
     fn from(s: TpeSampler) -> Self {
         AnySampler::Tpe(s)
+    }
+}
+
+impl From<GpSampler> for AnySampler {
+    fn from(s: GpSampler) -> Self {
+        AnySampler::Gp(s)
     }
 }
