@@ -42,6 +42,8 @@
 //! * **Samplers** — [`samplers`]: [`RandomSampler`], [`GridSampler`],
 //!   [`SobolSampler`] (scrambled, skipping the first point as Katib does),
 //!   [`TpeSampler`] (Optuna's TPE, univariate or multivariate),
+//!   [`GpSampler`] (Gaussian-process BO with log expected improvement,
+//!   mixed spaces included),
 //!   [`CmaEsSampler`] (CMA-ES with IPOP/BIPOP restarts, separable and
 //!   learning-rate-adapted variants, and the margin for integers),
 //!   [`Nsga2Sampler`] (NSGA-II, for several objectives),
@@ -68,7 +70,7 @@
 //! * **Katib** — `katib` (feature `crd`): a study from a Katib
 //!   `Experiment`, and a trial's run spec rendered from its `trialTemplate`.
 //!
-//! Not yet: Gaussian-process BO. See `docs/hpo.md`.
+//! Not yet: MOTPE (TPE for several objectives). See `docs/hpo.md`.
 //!
 //! # Features
 //!
@@ -89,7 +91,12 @@
 //! * `sobol_burley` — Sobol direction numbers and a fast hash-based Owen
 //!   scramble; writing those tables by hand would only add risk.
 //! * `nalgebra` — the symmetric eigendecomposition of CMA-ES's covariance
-//!   matrix, once per generation.
+//!   matrix (once per generation), and the Cholesky factorization of
+//!   [`GpSampler`]'s kernel matrix with the products that score its
+//!   candidates in bulk.
+//! * `argmin`, `argmin-math` (nalgebra backend) — L-BFGS with the
+//!   Moré–Thuente line search, which fits [`GpSampler`]'s hyperparameters
+//!   and refines the maximizers of its acquisition function.
 //! * `indicatif` (optional, `progress`) — the progress bar.
 //! * `keelson-crd` (optional, `crd`) — the Katib `Experiment` type read by
 //!   the `katib` module.
@@ -115,8 +122,8 @@ pub use error::{Error, Result};
 pub use optimize::{ObjectiveValue, ObjectiveValues, OptimizeOptions, OptimizeSummary, TrialRun};
 pub use pruner::{Decision, MedianStop, Pruner, Reference, SuccessiveHalving};
 pub use samplers::{
-    AnySampler, AshaSampler, CmaEsSampler, Context, GridSampler, HyperbandSampler, Nsga2Sampler,
-    RandomSampler, Sampler, SobolSampler, TpeSampler,
+    AnySampler, AshaSampler, CmaEsSampler, Context, GpSampler, GridSampler, HyperbandSampler,
+    Nsga2Sampler, RandomSampler, Sampler, SobolSampler, TpeSampler,
 };
 pub use space::{
     Condition, Distribution, FeasibleSpace, ListItem, Number, Param, ParamKind, ParamSpec,

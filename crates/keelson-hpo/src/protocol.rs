@@ -28,17 +28,17 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::samplers::{AnySampler, Sampler, TpeOptions, TpeSampler};
+use crate::samplers::{AnySampler, GpSampler, Sampler, TpeOptions, TpeSampler};
 use crate::space::{Distribution, ParamSpec, SearchSpace};
 use crate::study::{Direction, Outcome, Study};
 use crate::testfns::TestFunction;
 use crate::{CmaEsSampler, Error, RandomSampler, Result, SobolSampler};
 
 /// The samplers [`sampler`] builds, in the default order of the runner.
-pub const SAMPLERS: [&str; 5] = ["random", "sobol", "tpe", "tpe_independent", "cmaes"];
+pub const SAMPLERS: [&str; 6] = ["random", "sobol", "tpe", "tpe_independent", "cmaes", "gp"];
 
 /// Samplers the anchor names that keelson does not have yet.
-pub const PLANNED: [&str; 1] = ["gp"];
+pub const PLANNED: [&str; 0] = [];
 
 /// A protocol file: budgets, seeds, functions, and optionally the timing
 /// plan. Fields this runner does not use (definitions, sampler list) are
@@ -338,15 +338,17 @@ fn param_spec(p: &ParamDef) -> Result<ParamSpec> {
 /// The sampler the runner calls `name`, seeded: `random`, `sobol`, `tpe`
 /// (multivariate, as Optuna 5's default `TPESampler` that the anchor ran),
 /// `tpe_independent` (univariate, the anchor's `tpe_independent` and
-/// [`TpeSampler::new`]'s default) and `cmaes` ([`CmaEsSampler::new`]: the
-/// defaults of Optuna's `CmaEsSampler`, plus the margin for integers).
-/// `Ok(None)` for a sampler the anchor has that keelson does not yet
-/// ([`PLANNED`]); an error for any other name.
+/// [`TpeSampler::new`]'s default), `cmaes` ([`CmaEsSampler::new`]: the
+/// defaults of Optuna's `CmaEsSampler`, plus the margin for integers) and
+/// `gp` ([`GpSampler::new`], defaults as Optuna's `GPSampler`). `Ok(None)`
+/// for a sampler the anchor has that keelson does not yet ([`PLANNED`]);
+/// an error for any other name.
 ///
 /// ```
 /// use keelson_hpo::{protocol::sampler, Sampler};
 /// assert_eq!(sampler("tpe", 0)?.unwrap().name(), "tpe");
-/// assert!(sampler("gp", 0)?.is_none());
+/// assert_eq!(sampler("gp", 0)?.unwrap().name(), "gp");
+/// assert_eq!(sampler("cmaes", 0)?.unwrap().name(), "cmaes");
 /// assert!(sampler("annealing", 0).is_err());
 /// # Ok::<(), keelson_hpo::Error>(())
 /// ```
@@ -364,6 +366,7 @@ pub fn sampler(name: &str, seed: u64) -> Result<Option<AnySampler>> {
         .into(),
         "tpe_independent" => TpeSampler::new(seed).into(),
         "cmaes" => CmaEsSampler::new(seed).into(),
+        "gp" => GpSampler::new(seed).into(),
         n if PLANNED.contains(&n) => return Ok(None),
         other => {
             return Err(Error::setting(

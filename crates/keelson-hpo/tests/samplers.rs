@@ -9,12 +9,13 @@ mod common;
 use std::collections::VecDeque;
 
 use keelson_hpo::samplers::{
-    AshaOptions, CmaEsOptions, Crossover, HyperbandOptions, Nsga2Options, Restart, TpeOptions,
+    AshaOptions, CmaEsOptions, Crossover, GpOptions, HyperbandOptions, Nsga2Options, Restart,
+    TpeOptions,
 };
 use keelson_hpo::{
-    AnySampler, AshaSampler, CmaEsSampler, Direction, Error, GridSampler, HyperbandSampler,
-    Nsga2Sampler, Outcome, ParamSpec, ParameterType, Params, RandomSampler, Sampler, SearchSpace,
-    SobolSampler, Study, TpeSampler, Trial, Value,
+    AnySampler, AshaSampler, CmaEsSampler, Direction, Error, GpSampler, GridSampler,
+    HyperbandSampler, Nsga2Sampler, Outcome, ParamSpec, ParameterType, Params, RandomSampler,
+    Sampler, SearchSpace, SobolSampler, Study, TpeSampler, Trial, Value,
 };
 use proptest::prelude::*;
 use serde::Serialize;
@@ -46,6 +47,19 @@ fn nsga2(seed: u64, crossover: Crossover) -> Nsga2Sampler {
     )
 }
 
+/// GP with few startup trials and a small acquisition search, so that the
+/// tests' short runs (in a debug build) exercise the model cheaply.
+fn gp(seed: u64, n_startup_trials: usize) -> GpSampler {
+    GpSampler::with_options(
+        seed,
+        GpOptions {
+            n_startup_trials,
+            n_candidates: 16,
+            n_local_searches: 2,
+        },
+    )
+}
+
 /// CMA-ES with a small population, so that short runs go through several
 /// generations (and, with IPOP on a flat objective, restarts).
 fn cmaes(seed: u64, separable: bool, lr_adapt: bool, with_margin: bool) -> CmaEsSampler {
@@ -62,7 +76,7 @@ fn cmaes(seed: u64, separable: bool, lr_adapt: bool, with_margin: bool) -> CmaEs
     )
 }
 
-fn samplers(seed: u64) -> [AnySampler; 12] {
+fn samplers(seed: u64) -> [AnySampler; 13] {
     [
         RandomSampler::new(seed).into(),
         SobolSampler::new(seed).into(),
@@ -76,6 +90,7 @@ fn samplers(seed: u64) -> [AnySampler; 12] {
         cmaes(seed, false, false, true).into(),
         cmaes(seed, true, false, false).into(),
         cmaes(seed, false, true, true).into(),
+        gp(seed, 3).into(),
     ]
 }
 
@@ -99,6 +114,13 @@ fn study_for<S: Sampler>(
         Err(Error::UnsupportedSpace { .. }) if has_categorical_or_conditional(specs) => None,
         Err(e) => panic!("{e}"),
     }
+}
+
+/// How many of `n` trials a generic test runs with `sampler`: the GP's
+/// suggestions cost milliseconds each in a debug build, so its runs stop
+/// at 8 (5 of them from the model).
+fn budget(sampler: &AnySampler, n: usize) -> usize {
+    if sampler.name() == "gp" { n.min(8) } else { n }
 }
 
 /// A made-up objective, so that told values depend on the parameters.
@@ -136,8 +158,9 @@ proptest! {
         let space = common::space(&specs);
         for sampler in samplers(seed) {
             let name = sampler.name().to_owned();
+            let n = budget(&sampler, 40);
             let Some(mut study) = study_for(&specs, Direction::Minimize, sampler) else { continue };
-            for trial in run(&mut study, 40) {
+            for trial in run(&mut study, n) {
                 common::assert_inside(&specs, &trial.params);
                 prop_assert!(space.check(&trial.params).is_ok(), "{name}: {}", trial.params);
             }
@@ -167,22 +190,24 @@ proptest! {
     #[test]
     fn same_seed_same_suggestions(specs in common::space_specs(), seed in any::<u64>()) {
         for (a, b) in samplers(seed).into_iter().zip(samplers(seed)) {
+            let n = budget(&a, 25);
             let Some(mut first) = study_for(&specs, Direction::Minimize, a) else { continue };
             let mut second = study_for(&specs, Direction::Minimize, b).unwrap();
-            prop_assert_eq!(run(&mut first, 25), run(&mut second, 25));
+            prop_assert_eq!(run(&mut first, n), run(&mut second, n));
         }
     }
 
     #[test]
     fn restored_study_continues_exactly(specs in common::space_specs(), seed in any::<u64>(), cut in 0usize..15) {
         for sampler in samplers(seed) {
+            let n = budget(&sampler, 30);
             let Some(mut whole) = study_for(&specs, Direction::Maximize, sampler.clone()) else { continue };
-            let expected = run(&mut whole, 30);
+            let expected = run(&mut whole, n);
 
             let mut first = study_for(&specs, Direction::Maximize, sampler).unwrap();
-            let mut got = run(&mut first, cut);
+            let mut got = run(&mut first, cut.min(n));
             let mut resumed: Study = Study::restore(&first.save().unwrap()).unwrap();
-            got.extend(run(&mut resumed, 30 - got.len()));
+            got.extend(run(&mut resumed, n - got.len()));
             prop_assert_eq!(got, expected);
         }
     }
@@ -258,6 +283,10 @@ fn every_sampler_type_restores_with_running_trials() {
         continues_with_running_trials(tpe(11, multivariate, group, liar));
         continues_with_running_trials(AnySampler::from(tpe(11, multivariate, group, liar)));
     }
+    // Two complete trials: the model runs from the first ask after the
+    // save, with the running trials as Kriging believers.
+    continues_with_running_trials(gp(11, 2));
+    continues_with_running_trials(AnySampler::from(gp(11, 2)));
     // The save falls in the middle of a generation (λ = 8 and 4 here),
     // with trials running; with λ = 4 the generation ends on extra
     // solutions while trial 2 stays running.
@@ -479,6 +508,96 @@ fn cmaes_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
                 assert_eq!(resumed.ask().unwrap(), again.ask().unwrap());
             }
         }
+    }
+}
+
+#[test]
+fn gp_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
+    let specs = vec![
+        ParamSpec::categorical("opt", ["sgd", "adam", "rmsprop"]),
+        ParamSpec::double("lr", 1e-5, 1e-1).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::double("momentum", 0.0, 0.9)
+            .step(0.1)
+            .active_when("opt", ["sgd", "rmsprop"]),
+        ParamSpec::int("width", 16, 1024).distribution(keelson_hpo::Distribution::LogUniform),
+        ParamSpec::discrete("bs", [16.0, 32.0, 64.0]),
+        ParamSpec::double("dropout", 0.0, 0.5).distribution(keelson_hpo::Distribution::Normal),
+    ];
+    let space = SearchSpace::new(specs.clone()).unwrap();
+    for direction in [Direction::Minimize, Direction::Maximize] {
+        let mut whole = Study::new(space.clone(), direction, gp(5, 4)).unwrap();
+        let trials = run_parallel(&mut whole, 24, 3);
+        for t in &trials {
+            common::assert_inside(&specs, &t.params);
+        }
+        let mut again = Study::new(space.clone(), direction, gp(5, 4)).unwrap();
+        assert_eq!(run_parallel(&mut again, 24, 3), trials, "deterministic");
+        let json = again.save().unwrap();
+        let mut resumed: Study<GpSampler> = Study::restore(&json).unwrap();
+        assert_eq!(resumed.ask().unwrap(), again.ask().unwrap());
+    }
+}
+
+#[test]
+fn gp_batches_of_running_trials_spread_out() {
+    let branin = keelson_hpo::testfns::TestFunction::by_name("branin").unwrap();
+    let mut study = Study::new(branin.space().unwrap(), Direction::Minimize, gp(2, 6)).unwrap();
+    for _ in 0..10 {
+        let t = study.ask().unwrap();
+        let v = branin.evaluate(&t.params).unwrap();
+        study.tell(t.id, Outcome::Value(v)).unwrap();
+    }
+    // Without the believers, the same model would pick nearly the same point
+    // four times.
+    let batch = study.ask_n(4).unwrap();
+    for (i, a) in batch.iter().enumerate() {
+        for b in &batch[i + 1..] {
+            let (dx, dy) = (
+                a.params.f64("x0").unwrap() - b.params.f64("x0").unwrap(),
+                a.params.f64("x1").unwrap() - b.params.f64("x1").unwrap(),
+            );
+            assert!(
+                dx.hypot(dy) > 1e-2,
+                "{} and {} coincide",
+                a.params,
+                b.params
+            );
+        }
+    }
+}
+
+#[test]
+fn gp_rejects_bad_options_naming_them() {
+    let space = SearchSpace::new([ParamSpec::double("x", 0.0, 1.0)]).unwrap();
+    let bad = [
+        (
+            GpOptions {
+                n_candidates: 0,
+                n_local_searches: 0,
+                ..GpOptions::default()
+            },
+            "gp.n_candidates",
+        ),
+        (
+            GpOptions {
+                n_candidates: 8,
+                n_local_searches: 9,
+                ..GpOptions::default()
+            },
+            "gp.n_local_searches",
+        ),
+    ];
+    for (options, name) in bad {
+        let err = Study::new(
+            space.clone(),
+            Direction::Minimize,
+            GpSampler::with_options(0, options),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidSetting { name: n, .. } if n == name),
+            "{err}"
+        );
     }
 }
 

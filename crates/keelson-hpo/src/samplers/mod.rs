@@ -12,6 +12,7 @@
 
 mod asha;
 mod cmaes;
+mod gp;
 mod grid;
 mod hyperband;
 mod nsga2;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use asha::{AshaOptions, AshaSampler};
 pub use cmaes::{CmaEsOptions, CmaEsSampler, Restart};
+pub use gp::{GpOptions, GpSampler};
 pub use grid::GridSampler;
 pub use hyperband::{HyperbandOptions, HyperbandSampler, Rung};
 pub use nsga2::{Crossover, Nsga2Options, Nsga2Sampler};
@@ -218,6 +220,8 @@ pub enum AnySampler {
     Asha(AshaSampler),
     /// [`CmaEsSampler`].
     CmaEs(CmaEsSampler),
+    /// [`GpSampler`].
+    Gp(GpSampler),
 }
 
 impl Sampler for AnySampler {
@@ -231,6 +235,7 @@ impl Sampler for AnySampler {
             AnySampler::Hyperband(s) => s.name(),
             AnySampler::Asha(s) => s.name(),
             AnySampler::CmaEs(s) => s.name(),
+            AnySampler::Gp(s) => s.name(),
         }
     }
 
@@ -244,6 +249,7 @@ impl Sampler for AnySampler {
             AnySampler::Hyperband(s) => s.check_space(space),
             AnySampler::Asha(s) => s.check_space(space),
             AnySampler::CmaEs(s) => s.check_space(space),
+            AnySampler::Gp(s) => s.check_space(space),
         }
     }
 
@@ -257,6 +263,7 @@ impl Sampler for AnySampler {
             AnySampler::Hyperband(s) => s.suggest(ctx),
             AnySampler::Asha(s) => s.suggest(ctx),
             AnySampler::CmaEs(s) => s.suggest(ctx),
+            AnySampler::Gp(s) => s.suggest(ctx),
         }
     }
 
@@ -270,6 +277,7 @@ impl Sampler for AnySampler {
             AnySampler::Hyperband(s) => s.multi_objective(),
             AnySampler::Asha(s) => s.multi_objective(),
             AnySampler::CmaEs(s) => s.multi_objective(),
+            AnySampler::Gp(s) => s.multi_objective(),
         }
     }
 }
@@ -319,5 +327,11 @@ impl From<HyperbandSampler> for AnySampler {
 impl From<AshaSampler> for AnySampler {
     fn from(s: AshaSampler) -> Self {
         AnySampler::Asha(s)
+    }
+}
+
+impl From<GpSampler> for AnySampler {
+    fn from(s: GpSampler) -> Self {
+        AnySampler::Gp(s)
     }
 }

@@ -1,0 +1,484 @@
+//! The Gaussian-process model: hyperparameters fitted by maximum a
+//! posteriori with argmin's L-BFGS, and the posterior the acquisition reads.
+//!
+//! The hyperparameters live in log space as one vector
+//! `θ = [ln ℓ₀ … ln ℓ_{D-1}, ln s, ln(σ²ₙ - NOISE_FLOOR)]`: a lengthscale per
+//! input, the signal variance and the noise variance above its floor. The
+//! fit minimizes the negative log marginal likelihood of the standardized
+//! values plus three weak priors that keep it well posed on a handful of
+//! points (where the likelihood alone is often unbounded):
+//!
+//! * `ln ℓᵢ ~ Normal(LS_PRIOR_MEAN, LS_PRIOR_SD²)`: lengthscales of the order
+//!   of the unit cube, wide enough to let an input be irrelevant;
+//! * `s ~ Gamma(2, 1)`: a signal variance of the order of the standardized
+//!   values' variance, 1;
+//! * `σ²ₙ ~ Gamma(1.1, 30)`: little noise, as Optuna's `GPSampler` assumes,
+//!   but still learnable for noisy objectives.
+//!
+//! Outside a generous box (`BOUNDS`) the cost is evaluated at the box's edge
+//! plus a quadratic penalty, so that a long first L-BFGS step cannot
+//! overflow `exp` and the cost stays continuously differentiable.
+
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
+
+use super::kernel::{Kernel, matern52, sq_diff};
+use super::lbfgs::{Smooth, Tolerance, minimize};
+
+/// The smallest noise variance, in standardized units: it keeps the kernel
+/// matrix invertible when points repeat and costs nothing measurable on
+/// noiseless objectives.
+pub(super) const NOISE_FLOOR: f64 = 1e-6;
+/// The noise variance of a running trial's believed value, relative to the
+/// signal variance: next to nothing, so that the posterior variance at a
+/// running trial's point, and with it the expected improvement there,
+/// vanishes. With the fitted noise instead, the point would keep an EI of
+/// about `0.4 σₙ` and, where the model is confident elsewhere, be
+/// suggested again.
+const BELIEVER_NOISE: f64 = 1e-8;
+/// Prior mean of `ln ℓ` (ℓ = 0.5 of the unit cube).
+const LS_PRIOR_MEAN: f64 = -std::f64::consts::LN_2;
+/// Prior standard deviation of `ln ℓ`.
+const LS_PRIOR_SD: f64 = 1.5;
+/// `(shape, rate)` of the Gamma prior on the signal variance.
+const SCALE_PRIOR: (f64, f64) = (2.0, 1.0);
+/// `(shape, rate)` of the Gamma prior on the noise variance.
+const NOISE_PRIOR: (f64, f64) = (1.1, 30.0);
+/// Box of `[ln ℓ, ln s, ln(σ²ₙ - floor)]`: ℓ and s in [1e-3, 1e3], the
+/// noise above the floor in [1e-9, 10].
+const BOUNDS: [(f64, f64); 3] = [(-6.9, 6.9), (-6.9, 6.9), (-20.7, 2.3)];
+/// Curvature of the penalty outside the box.
+const BOX_PENALTY: f64 = 100.0;
+/// When a fit stops: the hyperparameters then move the marginal likelihood
+/// by far less than a new observation does.
+const FIT_TOLERANCE: Tolerance = Tolerance {
+    grad: 1e-3,
+    cost: 1e-7,
+};
+/// ln √(2π).
+const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
+
+/// The starting hyperparameters of a first fit: the prior's centres.
+pub(super) fn initial_theta(dims: usize) -> Vec<f64> {
+    let mut theta = vec![LS_PRIOR_MEAN; dims];
+    theta.push(0.0);
+    theta.push(-9.2);
+    theta
+}
+
+/// The box of `θᵢ` when there are `dims` inputs.
+fn bounds(i: usize, dims: usize) -> (f64, f64) {
+    let [ls, scale, noise] = BOUNDS;
+    if i < dims {
+        ls
+    } else if i == dims {
+        scale
+    } else {
+        noise
+    }
+}
+
+/// The kernel and noise variance at `theta` (clamped to the box).
+pub(super) fn kernel_at(theta: &[f64], categorical: &[bool]) -> (Kernel, f64) {
+    let dims = categorical.len();
+    let t = |i: usize| {
+        let (lo, hi) = bounds(i, dims);
+        theta.get(i).copied().unwrap_or(0.0).clamp(lo, hi)
+    };
+    let kernel = Kernel {
+        inv_ls2: (0..dims).map(|i| (-2.0 * t(i)).exp()).collect(),
+        scale: t(dims).exp(),
+        categorical: categorical.to_vec(),
+    };
+    (kernel, NOISE_FLOOR + t(dims + 1).exp())
+}
+
+/// The data of a fit, with every pair's per-input squared differences
+/// computed once: they do not change while the hyperparameters do.
+pub(super) struct Data<'a> {
+    y: &'a [f64],
+    categorical: &'a [bool],
+    /// `δᵢ` of pair `(j, k)`, `j < k`, at `(pair index) * dims + i`, pairs
+    /// in the order `(0,1), (0,2), (1,2), (0,3), ...`.
+    deltas: Vec<f64>,
+}
+
+impl<'a> Data<'a> {
+    /// The data of points `x` (each of `categorical.len()` inputs) with
+    /// standardized values `y`.
+    pub fn new(x: &[Vec<f64>], y: &'a [f64], categorical: &'a [bool]) -> Self {
+        let dims = categorical.len();
+        let n = x.len();
+        let mut deltas = Vec::with_capacity(n * n.saturating_sub(1) / 2 * dims);
+        for k in 0..n {
+            for j in 0..k {
+                for (i, &cat) in categorical.iter().enumerate() {
+                    deltas.push(sq_diff(x[j][i], x[k][i], cat));
+                }
+            }
+        }
+        Data {
+            y,
+            categorical,
+            deltas,
+        }
+    }
+
+    /// The negative log posterior of `theta` and its gradient.
+    pub fn cost_and_gradient(&self, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
+        let dims = self.categorical.len();
+        let n = self.y.len();
+        let (kernel, noise) = kernel_at(theta, self.categorical);
+        let s = kernel.scale;
+        let mut kmat = DMatrix::<f64>::zeros(n, n);
+        let pairs = n * n.saturating_sub(1) / 2;
+        let mut m_g = Vec::with_capacity(pairs);
+        let mut p = 0;
+        for k in 0..n {
+            for j in 0..k {
+                let d = &self.deltas[p * dims..(p + 1) * dims];
+                let r2: f64 = d.iter().zip(&kernel.inv_ls2).map(|(a, b)| a * b).sum();
+                let (m, g) = matern52(r2);
+                kmat[(j, k)] = s * m;
+                kmat[(k, j)] = s * m;
+                m_g.push((m, g));
+                p += 1;
+            }
+            kmat[(k, k)] = s + noise;
+        }
+        let chol = Cholesky::new(kmat)?;
+        let y = DVector::from_column_slice(self.y);
+        let alpha = chol.solve(&y);
+        let l = chol.l_dirty();
+        let kinv = inverse(l);
+        let log_det_half: f64 = (0..n).map(|i| l[(i, i)].ln()).sum();
+        let mut cost = 0.5 * y.dot(&alpha) + log_det_half + n as f64 * LN_SQRT_2PI;
+
+        // d(cost)/dθ = -½ tr(W ∂K/∂θ) with W = ααᵀ - K⁻¹.
+        let mut grad = vec![0.0; dims + 2];
+        let mut w_m = 0.0;
+        let mut p = 0;
+        for k in 0..n {
+            for j in 0..k {
+                let w = alpha[j] * alpha[k] - kinv[(j, k)];
+                let (m, g) = m_g[p];
+                w_m += w * m;
+                let wg = w * s * g;
+                let d = &self.deltas[p * dims..(p + 1) * dims];
+                for ((gi, &di), &wi) in grad.iter_mut().zip(d).zip(&kernel.inv_ls2) {
+                    *gi -= wg * di * wi;
+                }
+                p += 1;
+            }
+        }
+        let trace_w: f64 = (0..n).map(|j| alpha[j] * alpha[j] - kinv[(j, j)]).sum();
+        grad[dims] = -0.5 * s * (trace_w + 2.0 * w_m);
+        let excess = noise - NOISE_FLOOR;
+        grad[dims + 1] = -0.5 * trace_w * excess;
+
+        // Priors (negative logs, constants dropped), in terms of the clamped θ.
+        for (g, &w) in grad.iter_mut().zip(&kernel.inv_ls2) {
+            let z = (-0.5 * w.ln() - LS_PRIOR_MEAN) / LS_PRIOR_SD;
+            cost += 0.5 * z * z;
+            *g += z / LS_PRIOR_SD;
+        }
+        let (a, b) = SCALE_PRIOR;
+        cost += b * s - (a - 1.0) * s.ln();
+        grad[dims] += b * s - (a - 1.0);
+        let (a, b) = NOISE_PRIOR;
+        cost += b * noise - (a - 1.0) * noise.ln();
+        grad[dims + 1] += (b - (a - 1.0) / noise) * excess;
+
+        // Outside the box the cost above is flat in θ: add the penalty.
+        for (i, g) in grad.iter_mut().enumerate() {
+            let (lo, hi) = bounds(i, dims);
+            let t = theta.get(i).copied().unwrap_or(0.0);
+            let out = t - t.clamp(lo, hi);
+            if out != 0.0 {
+                cost += 0.5 * BOX_PENALTY * out * out;
+                *g = BOX_PENALTY * out;
+            }
+        }
+        (cost.is_finite() && grad.iter().all(|g| g.is_finite())).then_some((cost, grad))
+    }
+}
+
+impl Smooth for Data<'_> {
+    fn eval(&self, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
+        self.cost_and_gradient(theta)
+    }
+}
+
+/// Fits the hyperparameters to `data` by at most `max_iters` L-BFGS
+/// iterations from `start` (the previous fit's, or [`initial_theta`]);
+/// `start` itself if no evaluation succeeds.
+pub(super) fn fit(data: &Data<'_>, start: Vec<f64>, max_iters: u64) -> Vec<f64> {
+    minimize(data, &start, max_iters, FIT_TOLERANCE).map_or(start, |(_, theta)| theta)
+}
+
+/// The posterior of the latent function given the data, for fixed
+/// hyperparameters: what the acquisition evaluates.
+#[derive(Clone, Debug)]
+pub(super) struct Posterior {
+    pub kernel: Kernel,
+    /// The data points, row after row (`n × dims`).
+    pub x: Vec<f64>,
+    /// `K⁻¹ y`.
+    pub alpha: DVector<f64>,
+    /// `K⁻¹`, for the variance.
+    pub kinv: DMatrix<f64>,
+}
+
+impl Posterior {
+    /// The posterior of the data `x`, `y` under `theta`, the last
+    /// `believers` points taken as observed without noise (see
+    /// [`BELIEVER_NOISE`]); `None` if the kernel matrix is not positive
+    /// definite even with added jitter.
+    pub fn new(
+        theta: &[f64],
+        categorical: &[bool],
+        x: &[Vec<f64>],
+        y: &[f64],
+        believers: usize,
+    ) -> Option<Self> {
+        let (kernel, noise) = kernel_at(theta, categorical);
+        let n = x.len();
+        let observed = n.saturating_sub(believers);
+        let mut kmat = DMatrix::<f64>::zeros(n, n);
+        for k in 0..n {
+            for j in 0..k {
+                let v = kernel.k(&x[j], &x[k]);
+                kmat[(j, k)] = v;
+                kmat[(k, j)] = v;
+            }
+            kmat[(k, k)] = kernel.scale
+                + if k < observed {
+                    noise
+                } else {
+                    BELIEVER_NOISE * kernel.scale
+                };
+        }
+        let chol = cholesky_with_jitter(kmat, kernel.scale)?;
+        let alpha = chol.solve(&DVector::from_column_slice(y));
+        let kinv = inverse(chol.l_dirty());
+        Some(Posterior {
+            x: x.iter().flatten().copied().collect(),
+            kernel,
+            alpha,
+            kinv,
+        })
+    }
+
+    /// The number of data points.
+    pub fn len(&self) -> usize {
+        self.alpha.len()
+    }
+
+    /// The kernel between `x` and every data point, into `k`.
+    pub fn cross(&self, x: &[f64], k: &mut [f64]) {
+        let dims = self.kernel.inv_ls2.len();
+        for (kj, row) in k.iter_mut().zip(self.x.chunks_exact(dims.max(1))) {
+            *kj = self.kernel.k(x, row);
+        }
+    }
+
+    /// The posterior mean and variance at `x`.
+    pub fn mean_var(&self, x: &[f64]) -> (f64, f64) {
+        let mut k = vec![0.0; self.len()];
+        self.cross(x, &mut k);
+        let mean = dot(&k, self.alpha.as_slice());
+        let var = self.kernel.scale - dot(&k, &self.kinv_times(&k));
+        (mean, var)
+    }
+
+    /// `K⁻¹ k`, as dot products with `K⁻¹`'s contiguous columns (it is
+    /// symmetric). nalgebra's `&matrix * &vector` goes through its general
+    /// matrix product, which repacks the whole matrix on every call.
+    pub fn kinv_times(&self, k: &[f64]) -> Vec<f64> {
+        let n = self.len();
+        self.kinv
+            .as_slice()
+            .chunks_exact(n.max(1))
+            .map(|column| dot(column, k))
+            .collect()
+    }
+}
+
+/// `K⁻¹ = L⁻ᵀ L⁻¹` from the Cholesky factor `L` (the lower triangle of
+/// `l`; what lies above it is ignored).
+///
+/// nalgebra's `Cholesky::inverse` solves against the identity one column
+/// at a time through its generic triangular solver; here both steps run
+/// over contiguous columns (nalgebra is column-major), which the compiler
+/// vectorizes, and the second uses the result's symmetry: several times
+/// faster, and this is most of a hyperparameter fit's time.
+fn inverse(l: &DMatrix<f64>) -> DMatrix<f64> {
+    let n = l.nrows();
+    let lower = l.as_slice();
+    // L⁻¹ column by column: L x = e_c by forward substitution, as axpys
+    // down the columns of L. Column c of L⁻¹ is zero above row c.
+    let mut linv = vec![0.0; n * n];
+    for c in 0..n {
+        let x = &mut linv[c * n..(c + 1) * n];
+        x[c] = 1.0;
+        for i in c..n {
+            let xi = x[i] / lower[i * n + i];
+            x[i] = xi;
+            let column = &lower[i * n + i + 1..(i + 1) * n];
+            for (xr, &lr) in x[i + 1..].iter_mut().zip(column) {
+                *xr -= xi * lr;
+            }
+        }
+    }
+    // (K⁻¹)_jk = Σ_{i >= k} (L⁻¹)_ij (L⁻¹)_ik for j <= k.
+    let mut kinv = DMatrix::<f64>::zeros(n, n);
+    for k in 0..n {
+        let ck = &linv[k * n + k..(k + 1) * n];
+        for j in 0..=k {
+            let cj = &linv[j * n + k..(j + 1) * n];
+            let v = dot(cj, ck);
+            kinv[(j, k)] = v;
+            kinv[(k, j)] = v;
+        }
+    }
+    kinv
+}
+
+/// `a · b` over four running sums, which the compiler can keep in one
+/// vector register (a single sum is a chain of dependent additions).
+pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = a4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a4.zip(b4) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// The Cholesky factor of `kmat`, adding `1e-10·scale`, then ten times more,
+/// to the diagonal while it fails (rounding on nearly repeated points).
+fn cholesky_with_jitter(kmat: DMatrix<f64>, scale: f64) -> Option<Cholesky<f64, Dyn>> {
+    if let Some(c) = Cholesky::new(kmat.clone()) {
+        return Some(c);
+    }
+    let mut jitter = 1e-10 * scale;
+    for _ in 0..6 {
+        let mut m = kmat.clone();
+        for i in 0..m.nrows() {
+            m[(i, i)] += jitter;
+        }
+        if let Some(c) = Cholesky::new(m) {
+            return Some(c);
+        }
+        jitter *= 10.0;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points() -> (Vec<Vec<f64>>, Vec<f64>, Vec<bool>) {
+        // Two numeric inputs and a categorical one with three choices.
+        let x: Vec<Vec<f64>> = (0..9)
+            .map(|i| {
+                let t = f64::from(i);
+                vec![
+                    (t * 0.618).fract(),
+                    (t * 0.414 + 0.2).fract(),
+                    f64::from(i % 3),
+                ]
+            })
+            .collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|p| (3.0 * p[0]).sin() + p[1] * p[1] - 0.5 * p[2])
+            .collect();
+        let mean = y.iter().sum::<f64>() / y.len() as f64;
+        let y = y.iter().map(|v| v - mean).collect();
+        (x, y, vec![false, false, true])
+    }
+
+    #[test]
+    fn the_gradient_matches_finite_differences() {
+        let (x, y, cat) = points();
+        let data = Data::new(&x, &y, &cat);
+        // Inside the box, and one coordinate outside it (the penalty).
+        for theta in [
+            vec![-1.0, 0.3, -0.2, 0.4, -5.0],
+            vec![0.5, -2.0, 1.0, -0.3, -12.0],
+            vec![-8.0, 0.0, 0.0, 0.0, -3.0],
+        ] {
+            let (_, grad) = data.cost_and_gradient(&theta).unwrap_or_default();
+            for i in 0..theta.len() {
+                let h = 1e-6;
+                let at = |d: f64| {
+                    let mut t = theta.clone();
+                    t[i] += d;
+                    data.cost_and_gradient(&t).map_or(f64::NAN, |(c, _)| c)
+                };
+                let fd = (at(h) - at(-h)) / (2.0 * h);
+                assert!(
+                    (fd - grad[i]).abs() < 1e-5 * fd.abs().max(1.0),
+                    "θ {theta:?}, coordinate {i}: {fd} vs {}",
+                    grad[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_inverse_from_the_cholesky_factor_inverts() {
+        let (x, y, cat) = points();
+        let post =
+            Posterior::new(&initial_theta(3), &cat, &x, &y, 0).unwrap_or_else(|| unreachable!());
+        let (kernel, noise) = kernel_at(&initial_theta(3), &cat);
+        let n = x.len();
+        let k = DMatrix::from_fn(n, n, |i, j| {
+            kernel.k(&x[i], &x[j]) + if i == j { noise } else { 0.0 }
+        });
+        let eye = &post.kinv * &k;
+        for i in 0..n {
+            for j in 0..n {
+                let want = if i == j { 1.0 } else { 0.0 };
+                assert!(
+                    (eye[(i, j)] - want).abs() < 1e-9,
+                    "({i}, {j}): {}",
+                    eye[(i, j)]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_fit_interpolates_noiseless_data() {
+        let (x, y, cat) = points();
+        let data = Data::new(&x, &y, &cat);
+        let start = initial_theta(cat.len());
+        let (start_cost, _) = data.cost_and_gradient(&start).unwrap_or_default();
+        let theta = fit(&data, start, 200);
+        let (cost, grad) = data.cost_and_gradient(&theta).unwrap_or_default();
+        assert!(cost < start_cost, "{cost} vs {start_cost}");
+        assert!(
+            grad.iter().all(|g| g.abs() < 1e-3),
+            "not stationary: {grad:?}"
+        );
+        let post = Posterior::new(&theta, &cat, &x, &y, 0).unwrap_or_else(|| unreachable!());
+        for (p, &v) in x.iter().zip(&y) {
+            let (mean, var) = post.mean_var(p);
+            assert!((mean - v).abs() < 1e-2, "at {p:?}: mean {mean} vs {v}");
+            assert!(var < 1e-2, "at {p:?}: variance {var}");
+        }
+        // Away from the data the model is unsure.
+        let (_, var) = post.mean_var(&[0.99, 0.01, 1.0]);
+        assert!(var > 1e-2, "{var}");
+    }
+}
