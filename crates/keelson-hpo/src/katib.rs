@@ -72,6 +72,7 @@
 //! | `sobol` | [`SobolSampler`] |
 //! | `tpe` (`gamma`, `prior_weight`, `n_EI_candidates`, `random_state`) | [`TpeSampler`], univariate, hyperopt's γ = `gamma`·√n (capped at 25) and its 20 startup trials |
 //! | `multivariate-tpe` (`n_startup_trials`, `n_ei_candidates`, `random_state`) | [`TpeSampler`], multivariate with a constant liar, as Katib's Optuna service |
+//! | `bayesianoptimization` (`base_estimator` GP, `n_initial_points`, `acq_func` EI or gp_hedge, `acq_optimizer`, `random_state`) | [`GpSampler`]: Matérn-5/2 GP with log EI, whatever the acquisition optimizer named (random candidates refined by L-BFGS); other estimators and acquisitions are refused |
 //! | `cmaes` (`random_state`, `sigma`, `restart_strategy` none/ipop/bipop) | [`CmaEsSampler`]; `sigma` is the initial step in the unit cube the parameters are mapped to (Goptuna's is in parameter units: divide by the range) |
 //! | `hyperband` (`resource_name`, `r_l`, `eta`) | [`HyperbandSampler`] from resource 1 up to `r_l`, as Katib's rungs |
 //! | `pbt` (`n_population`, `truncation_threshold`, `resample_probability`) | not a study: [`pbt`] builds a [`Pbt`] |
@@ -95,8 +96,9 @@ use serde_json::Value as Json;
 use crate::pbt::{Pbt, PbtOptions};
 use crate::pruner::{MedianStop, Pruner, Reference};
 use crate::samplers::{
-    AnySampler, CmaEsOptions, CmaEsSampler, Gamma, GridSampler, HyperbandOptions, HyperbandSampler,
-    RandomSampler, Restart, SobolSampler, TpeOptions, TpeSampler,
+    AnySampler, CmaEsOptions, CmaEsSampler, Gamma, GpOptions, GpSampler, GridSampler,
+    HyperbandOptions, HyperbandSampler, RandomSampler, Restart, SobolSampler, TpeOptions,
+    TpeSampler,
 };
 use crate::space::{Params, SearchSpace, SpaceSpec};
 use crate::study::{Direction, Study, TrialState};
@@ -346,6 +348,47 @@ pub fn sampler(algorithm: &AlgorithmSpec, default_seed: u64) -> Result<AnySample
             settings.checked_options(options.validate())?;
             TpeSampler::with_options(seed, options).into()
         }
+        "bayesianoptimization" => {
+            let path = "spec.algorithm.algorithmSettings";
+            match settings.take::<String>("base_estimator")?.as_deref() {
+                None | Some("GP") => {}
+                Some(other) => {
+                    return Err(Error::experiment(
+                        format!("{path}[base_estimator]"),
+                        format!("{other:?}: only GP (a Gaussian process) is implemented"),
+                    ));
+                }
+            }
+            match settings.take::<String>("acq_func")?.as_deref() {
+                None | Some("gp_hedge" | "EI") => {}
+                Some(other) => {
+                    return Err(Error::experiment(
+                        format!("{path}[acq_func]"),
+                        format!(
+                            "{other:?}: the acquisition is (log) expected improvement; use EI or gp_hedge"
+                        ),
+                    ));
+                }
+            }
+            match settings.take::<String>("acq_optimizer")?.as_deref() {
+                None | Some("auto" | "sampling" | "lbfgs") => {}
+                Some(other) => {
+                    return Err(Error::experiment(
+                        format!("{path}[acq_optimizer]"),
+                        format!("{other:?} is not one of auto, sampling, lbfgs"),
+                    ));
+                }
+            }
+            let defaults = GpOptions::default();
+            let options = GpOptions {
+                n_startup_trials: settings
+                    .take("n_initial_points")?
+                    .unwrap_or(defaults.n_startup_trials),
+                ..defaults
+            };
+            settings.checked_options(options.validate())?;
+            GpSampler::with_options(seed, options).into()
+        }
         "cmaes" => {
             let defaults = CmaEsOptions::default();
             let restart = match settings.take::<String>("restart_strategy")?.as_deref() {
@@ -420,7 +463,7 @@ pub fn sampler(algorithm: &AlgorithmSpec, default_seed: u64) -> Result<AnySample
             return Err(Error::experiment(
                 "spec.algorithm.algorithmName",
                 format!(
-                    "unknown algorithm {other:?} (known: random, grid, sobol, tpe, multivariate-tpe, cmaes, hyperband, pbt)"
+                    "unknown algorithm {other:?} (known: random, grid, sobol, tpe, multivariate-tpe, bayesianoptimization, cmaes, hyperband, pbt)"
                 ),
             ));
         }

@@ -542,3 +542,35 @@ fn cmaes_reads_katibs_settings() {
         KatibStudy::from_experiment(&with_algorithm("{algorithmName: cmaes}"), 0).unwrap_err();
     assert!(err.to_string().contains("opt"), "{err}");
 }
+
+#[test]
+fn bayesianoptimization_maps_to_the_gp_sampler() {
+    let exp = with_algorithm(
+        r#"{algorithmName: bayesianoptimization, algorithmSettings: [{name: base_estimator, value: GP}, {name: n_initial_points, value: "5"}, {name: acq_func, value: gp_hedge}, {name: acq_optimizer, value: auto}, {name: random_state, value: "10"}]}"#,
+    );
+    let katib = KatibStudy::from_experiment(&exp, 0).unwrap();
+    let AnySampler::Gp(gp) = katib.study.sampler() else {
+        panic!("not gp")
+    };
+    assert_eq!(gp.options().n_startup_trials, 5);
+    for (settings, field) in [
+        (
+            r#"[{name: base_estimator, value: RF}]"#,
+            "spec.algorithm.algorithmSettings[base_estimator]",
+        ),
+        (
+            r#"[{name: acq_func, value: LCB}]"#,
+            "spec.algorithm.algorithmSettings[acq_func]",
+        ),
+        (
+            r#"[{name: acq_optimizer, value: adam}]"#,
+            "spec.algorithm.algorithmSettings[acq_optimizer]",
+        ),
+    ] {
+        let exp = with_algorithm(&format!(
+            "{{algorithmName: bayesianoptimization, algorithmSettings: {settings}}}"
+        ));
+        let err = KatibStudy::from_experiment(&exp, 0).unwrap_err();
+        assert_eq!(field_of(&err), field, "{err}");
+    }
+}
