@@ -49,6 +49,18 @@ pub enum Error {
         /// The feature, e.g. `task field "fooPolicy"`.
         feature: String,
     },
+    /// A malformed row of a CSV file (a simulator trace or cluster).
+    #[error("{file}: row {row}, column {column}: {reason}")]
+    Row {
+        /// The file (or what the caller called the text).
+        file: String,
+        /// The 1-based line number in the file (the header is row 1).
+        row: usize,
+        /// The column's header name.
+        column: String,
+        /// Why the field was refused.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -1,4 +1,4 @@
-//! Entry points for the `sched_quantity` and `sched_kfp` fuzz targets under `fuzz/`, public
+//! Entry points for the `sched_quantity`, `sched_kfp` and `sched_trace` fuzz targets under `fuzz/`, public
 //! so that an ordinary test replays the checked-in seeds through exactly the
 //! code the fuzzer runs.
 
@@ -58,6 +58,63 @@ pub fn kfp_pipeline(data: &[u8]) -> Result<(), String> {
         if sim.complete {
             sim.verify_order(&pipeline.dag)
                 .map_err(|bug| format!("{branches:?}: {bug}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Jobs of a fuzzed trace that are simulated (the rest are only parsed).
+const MAX_FUZZ_JOBS: usize = 32;
+
+/// Reads arbitrary bytes (lossily as UTF-8, at most 64 KiB) as a trace CSV
+/// and as a cluster CSV. Refusals are fine. An accepted file must write
+/// back to text that reads as the same jobs or nodes; an accepted trace's
+/// first jobs are then simulated on a small fixed cluster under `fifo`
+/// and `las`, and every job must be finished or skipped, never before
+/// its submission plus its duration. `Err` reports a broken invariant.
+///
+/// ```
+/// keelson_sched::fuzz::trace(b"id,submit_s,duration_s,pods,gpus_per_pod,cpu_milli_per_pod,memory_mib_per_pod,queue,priority\nj,0,1.5,1,1,0,0,q,0\n").unwrap();
+/// keelson_sched::fuzz::trace(b"not,a,trace").unwrap();
+/// ```
+pub fn trace(data: &[u8]) -> Result<(), String> {
+    use crate::sim::{self, Options, Policy, Simulator};
+    let text = String::from_utf8_lossy(data.get(..65_536).unwrap_or(data));
+    if let Ok(nodes) = sim::parse_cluster("fuzz", &text) {
+        let back = sim::parse_cluster("fuzz", &sim::write_cluster(&nodes))
+            .map_err(|e| format!("written cluster does not read back: {e}"))?;
+        if back != nodes {
+            return Err("cluster changed on write and read".into());
+        }
+    }
+    let Ok(mut jobs) = sim::parse_trace("fuzz", &text) else {
+        return Ok(());
+    };
+    let back = sim::parse_trace("fuzz", &sim::write_trace(&jobs))
+        .map_err(|e| format!("written trace does not read back: {e}"))?;
+    if back != jobs {
+        return Err("trace changed on write and read".into());
+    }
+    jobs.truncate(MAX_FUZZ_JOBS);
+    let nodes = sim::parse_cluster(
+        "fixed",
+        "node,gpus,cpu_milli,memory_mib,gpu_model,zone,block,rack\n\
+         a,8,64000,262144,H100,z,b,r1\nb,4,32000,131072,H100,z,b,r2\n",
+    )
+    .map_err(|e| e.to_string())?;
+    for policy in [Policy::Fifo, Policy::Las] {
+        let Ok(simulator) = Simulator::new(jobs.clone(), &nodes, Options::new(policy)) else {
+            continue;
+        };
+        let report = simulator.run().map_err(|e| format!("{policy}: {e}"))?;
+        let s = &report.summary;
+        if s.finished + s.skipped != jobs.len() {
+            return Err(format!("{policy}: {s:?} leaves jobs behind"));
+        }
+        for o in &report.jobs {
+            if o.finish_ms.is_some_and(|f| f < o.submit_ms + o.duration_ms) {
+                return Err(format!("{policy}: job {} finished too early", o.id));
+            }
         }
     }
     Ok(())

@@ -44,11 +44,11 @@
 //!   a [`dag::Dag`].
 //! * [`cel`]: the subset of CEL that KFP conditions and selectors use.
 //! * [`trials`]: Katib's trial pacing as a state machine.
-//! * [`fuzz`]: the entry points of the `sched_quantity` and `sched_kfp`
-//!   fuzz targets.
-//!
-//! The trace-driven simulator is being built on these (see
-//! `docs/sched.md`).
+//! * [`sim`]: a trace-driven discrete-event simulator replaying a job
+//!   trace on a cluster under `fifo`, `kueue`, `fair`, `backfill` or `las`,
+//!   with a seeded synthetic trace generator.
+//! * [`fuzz`]: the entry points of the `sched_quantity`, `sched_kfp` and
+//!   `sched_trace` fuzz targets.
 //!
 //! # Dependencies, and why
 //!
@@ -61,9 +61,11 @@
 //!   (multi-document) YAML; errors say where in the spec they are.
 //! * `sha2` — the cache key of a pipeline step is a SHA-256 digest of its
 //!   component spec and resolved inputs, as KFP's cache fingerprint is.
+//! * `rand`, `rand_chacha`, `rand_distr` — the simulator's synthetic trace
+//!   generator: a seeded, portable PRNG, lognormal durations and
+//!   exponential inter-arrival gaps (also the admission bench's workloads).
 //! * Development only: `criterion` (the `admission` and `placement`
-//!   benches), `rand` and `rand_chacha` (the admission bench's seeded
-//!   workload generator), `proptest`.
+//!   benches), `plotters` (the `simulate` example's SVG plots), `proptest`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod admission;
@@ -82,6 +84,7 @@ pub mod node;
 pub mod placement;
 pub mod quantity;
 pub mod resources;
+pub mod sim;
 mod topology;
 pub mod trials;
 pub mod workload;
