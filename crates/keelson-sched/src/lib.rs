@@ -42,6 +42,9 @@
 //!   lineage; and a simulated executor.
 //! * [`kfp`]: Kubeflow Pipelines' compiled pipeline spec (IR YAML) read into
 //!   a [`dag::Dag`].
+//! * `manifests` (feature `crd`): a [`Setup`] from Kueue ResourceFlavor,
+//!   Cohort, ClusterQueue and LocalQueue manifests, and [`Workload`]s from
+//!   Kueue Workloads, JobSets and Trainer TrainJobs (keelson-crd's types).
 //! * [`cel`]: the subset of CEL that KFP conditions and selectors use.
 //! * [`trials`]: Katib's trial pacing as a state machine.
 //! * [`fuzz`]: the entry points of the `sched_quantity` and `sched_kfp`
@@ -61,6 +64,10 @@
 //!   (multi-document) YAML; errors say where in the spec they are.
 //! * `sha2` — the cache key of a pipeline step is a SHA-256 digest of its
 //!   component spec and resolved inputs, as KFP's cache fingerprint is.
+//! * `keelson-crd`, `k8s-openapi` (optional, feature `crd`) — the typed
+//!   Kueue, JobSet and Trainer objects (and the Kubernetes pod types inside
+//!   them) that set-ups and workloads are read from; the same versions
+//!   keelson-crd already builds, so nothing new is compiled.
 //! * Development only: `criterion` (the `admission` and `placement`
 //!   benches), `rand` and `rand_chacha` (the admission bench's seeded
 //!   workload generator), `proptest`.
@@ -78,6 +85,9 @@ pub mod fragmentation;
 pub mod fuzz;
 pub mod kfp;
 pub mod local_queue;
+#[cfg(feature = "crd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crd")))]
+pub mod manifests;
 pub mod node;
 pub mod placement;
 pub mod quantity;
