@@ -9,12 +9,13 @@
 //! | `crd` (default) | [`keelson-crd`](crd) | typed Kubeflow custom resources and a lossless manifest loader |
 //! | `drift` (default) | [`keelson-drift`](drift) | drift statistics over Arrow arrays and Parquet files, with scipy's numbers |
 //! | `hpo` (default) | [`keelson-hpo`](hpo) | search spaces, ask/tell search algorithms (random, grid, Sobol, TPE, CMA-ES, NSGA-II, Hyperband, ASHA), PBT and early stopping, resumable; studies from Katib Experiments |
-//! | `sched` (default) | [`keelson-sched`](sched) | Kueue-style admission, gang placement, the pipeline DAG over compiled KFP pipelines and Katib trial pacing |
+//! | `sched` (default) | [`keelson-sched`](sched) | Kueue-style admission, gang placement, the pipeline DAG over compiled KFP pipelines, Katib trial pacing and a trace-driven cluster simulator; queues and jobs read from Kueue, JobSet and Trainer manifests |
 //!
 //! It holds no logic of its own. Vendors who want one component depend on that
 //! crate directly; the components do not depend on each other, except that
-//! keelson-hpo reads keelson-crd's Katib types behind its own `crd` feature
-//! (on here when `crd` and `hpo` both are).
+//! keelson-hpo reads keelson-crd's Katib types and keelson-sched its Kueue,
+//! JobSet and Trainer types, each behind its own `crd` feature (on here when
+//! `crd` and that component's feature both are).
 //!
 //! # User guide
 //!

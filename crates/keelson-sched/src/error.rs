@@ -41,6 +41,17 @@ pub enum Error {
         /// The cycle, first name repeated at the end (`a → b → a`).
         steps: Vec<String>,
     },
+    /// A Kubernetes manifest (feature `crd`) that cannot be converted.
+    #[error("{manifest}: {field}: {reason}")]
+    Manifest {
+        /// The object, as `kind/namespace/name` (`kind/name` when
+        /// cluster-scoped).
+        manifest: String,
+        /// The field, e.g. `spec.resourceGroups[0].flavors[1].name`.
+        field: String,
+        /// Why.
+        reason: String,
+    },
     /// Input using a feature this crate does not implement.
     #[error("{item}: unsupported feature {feature}")]
     Unsupported {

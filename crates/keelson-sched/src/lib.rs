@@ -42,6 +42,9 @@
 //!   lineage; and a simulated executor.
 //! * [`kfp`]: Kubeflow Pipelines' compiled pipeline spec (IR YAML) read into
 //!   a [`dag::Dag`].
+//! * `manifests` (feature `crd`): a [`Setup`] from Kueue ResourceFlavor,
+//!   Cohort, ClusterQueue and LocalQueue manifests, and [`Workload`]s from
+//!   Kueue Workloads, JobSets and Trainer TrainJobs (keelson-crd's types).
 //! * [`cel`]: the subset of CEL that KFP conditions and selectors use.
 //! * [`trials`]: Katib's trial pacing as a state machine.
 //! * [`sim`]: a trace-driven discrete-event simulator replaying a job
@@ -64,6 +67,10 @@
 //! * `rand`, `rand_chacha`, `rand_distr` — the simulator's synthetic trace
 //!   generator: a seeded, portable PRNG, lognormal durations and
 //!   exponential inter-arrival gaps (also the admission bench's workloads).
+//! * `keelson-crd`, `k8s-openapi` (optional, feature `crd`) — the typed
+//!   Kueue, JobSet and Trainer objects (and the Kubernetes pod types inside
+//!   them) that set-ups and workloads are read from; the same versions
+//!   keelson-crd already builds, so nothing new is compiled.
 //! * Development only: `criterion` (the `admission` and `placement`
 //!   benches), `plotters` (the `simulate` example's SVG plots), `proptest`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -80,6 +87,9 @@ pub mod fragmentation;
 pub mod fuzz;
 pub mod kfp;
 pub mod local_queue;
+#[cfg(feature = "crd")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crd")))]
+pub mod manifests;
 pub mod node;
 pub mod placement;
 pub mod quantity;
