@@ -48,7 +48,7 @@ fn ask_tell(c: &mut Criterion) {
     for name in protocol::SAMPLERS {
         let histories: &[usize] = if name == "gp" { &[50] } else { &[100, 1000] };
         for &history in histories {
-            let sampler = protocol::sampler(name, 0).unwrap().unwrap();
+            let sampler = protocol::sampler(name, 0).unwrap();
             bench(&mut group, name, &space, sampler, history);
         }
     }

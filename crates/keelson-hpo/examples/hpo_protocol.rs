@@ -95,20 +95,15 @@ fn run() -> Result<(), String> {
     let text = std::fs::read_to_string(&args.path).map_err(|e| format!("{}: {e}", args.path))?;
     let protocol = Protocol::from_json(&text).map_err(|e| e.to_string())?;
     let resolved = protocol.resolve().map_err(|e| e.to_string())?;
-    let wanted = args.samplers.clone().unwrap_or_else(|| {
-        protocol::SAMPLERS
-            .iter()
-            .chain(&protocol::PLANNED)
-            .map(|s| s.to_string())
-            .collect()
-    });
-    let mut samplers = Vec::new();
-    for name in wanted {
-        match protocol::sampler(&name, 0).map_err(|e| e.to_string())? {
-            Some(_) => samplers.push(name),
-            None => eprintln!("hpo_protocol: skipping {name}: not implemented yet"),
-        }
+    let wanted = args
+        .samplers
+        .clone()
+        .unwrap_or_else(|| protocol::SAMPLERS.iter().map(|s| s.to_string()).collect());
+    // Unknown names fail before any trial runs, not halfway through the file.
+    for name in &wanted {
+        protocol::sampler(name, 0).map_err(|e| e.to_string())?;
     }
+    let samplers = wanted;
     let mut records = Vec::new();
     if let Some(n) = args.timing {
         let plan = protocol.timing.clone();

@@ -37,9 +37,6 @@ use crate::{CmaEsSampler, Error, RandomSampler, Result, SobolSampler};
 /// The samplers [`sampler`] builds, in the default order of the runner.
 pub const SAMPLERS: [&str; 6] = ["random", "sobol", "tpe", "tpe_independent", "cmaes", "gp"];
 
-/// Samplers the anchor names that keelson does not have yet.
-pub const PLANNED: [&str; 0] = [];
-
 /// A protocol file: budgets, seeds, functions, and optionally the timing
 /// plan. Fields this runner does not use (definitions, sampler list) are
 /// ignored.
@@ -340,20 +337,19 @@ fn param_spec(p: &ParamDef) -> Result<ParamSpec> {
 /// `tpe_independent` (univariate, the anchor's `tpe_independent` and
 /// [`TpeSampler::new`]'s default), `cmaes` ([`CmaEsSampler::new`]: the
 /// defaults of Optuna's `CmaEsSampler`, plus the margin for integers) and
-/// `gp` ([`GpSampler::new`], defaults as Optuna's `GPSampler`). `Ok(None)`
-/// for a sampler the anchor has that keelson does not yet ([`PLANNED`]);
-/// an error for any other name.
+/// `gp` ([`GpSampler::new`], defaults as Optuna's `GPSampler`); an error
+/// for any other name.
 ///
 /// ```
 /// use keelson_hpo::{protocol::sampler, Sampler};
-/// assert_eq!(sampler("tpe", 0)?.unwrap().name(), "tpe");
-/// assert_eq!(sampler("gp", 0)?.unwrap().name(), "gp");
-/// assert_eq!(sampler("cmaes", 0)?.unwrap().name(), "cmaes");
+/// assert_eq!(sampler("tpe", 0)?.name(), "tpe");
+/// assert_eq!(sampler("gp", 0)?.name(), "gp");
+/// assert_eq!(sampler("cmaes", 0)?.name(), "cmaes");
 /// assert!(sampler("annealing", 0).is_err());
 /// # Ok::<(), keelson_hpo::Error>(())
 /// ```
-pub fn sampler(name: &str, seed: u64) -> Result<Option<AnySampler>> {
-    Ok(Some(match name {
+pub fn sampler(name: &str, seed: u64) -> Result<AnySampler> {
+    Ok(match name {
         "random" => RandomSampler::new(seed).into(),
         "sobol" => SobolSampler::new(seed).into(),
         "tpe" => TpeSampler::with_options(
@@ -367,14 +363,13 @@ pub fn sampler(name: &str, seed: u64) -> Result<Option<AnySampler>> {
         "tpe_independent" => TpeSampler::new(seed).into(),
         "cmaes" => CmaEsSampler::new(seed).into(),
         "gp" => GpSampler::new(seed).into(),
-        n if PLANNED.contains(&n) => return Ok(None),
         other => {
             return Err(Error::setting(
                 "samplers",
                 format!("unknown sampler {other:?}; known: {}", SAMPLERS.join(", ")),
             ));
         }
-    }))
+    })
 }
 
 /// One result line, in the anchor's record format (the marginal fields only
@@ -479,9 +474,7 @@ fn run_timed(
     budgets: &[usize],
     marginal: bool,
 ) -> Result<Vec<Record>> {
-    let sampler = sampler(sampler_name, seed)?.ok_or_else(|| {
-        Error::setting("samplers", format!("{sampler_name} is not implemented yet"))
-    })?;
+    let sampler = sampler(sampler_name, seed)?;
     let tf = &function.function;
     let mut study = Study::new(tf.space()?, Direction::Minimize, sampler)?;
     let n = budgets.iter().copied().max().unwrap_or(0);
@@ -559,7 +552,7 @@ fn run_timed(
 /// ```
 pub fn can_search(sampler_name: &str, function: &Resolved) -> bool {
     match (sampler(sampler_name, 0), function.function.space()) {
-        (Ok(Some(s)), Ok(space)) => s.check_space(&space).is_ok(),
+        (Ok(s), Ok(space)) => s.check_space(&space).is_ok(),
         _ => false,
     }
 }

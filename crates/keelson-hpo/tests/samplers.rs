@@ -436,6 +436,39 @@ fn run_parallel<S: Sampler>(study: &mut Study<S>, n: usize, parallel: usize) -> 
     out
 }
 
+/// Runs `n` trials `parallel` at a time twice from the same sampler, checks
+/// both runs agree and stay inside the space, then checks a study restored
+/// from the second run asks what the second run asks next, `asks` times.
+/// Returns the first run's study for sampler-specific checks.
+fn check_parallel_run<S>(
+    specs: &[ParamSpec],
+    direction: Direction,
+    sampler: S,
+    (n, parallel, asks): (usize, usize, usize),
+) -> Study<S>
+where
+    S: Sampler + Clone + Serialize + DeserializeOwned,
+{
+    let space = SearchSpace::new(specs.to_vec()).unwrap();
+    let mut whole = Study::new(space.clone(), direction, sampler.clone()).unwrap();
+    let trials = run_parallel(&mut whole, n, parallel);
+    for t in &trials {
+        common::assert_inside(specs, &t.params);
+    }
+    let mut again = Study::new(space, direction, sampler).unwrap();
+    assert_eq!(
+        run_parallel(&mut again, n, parallel),
+        trials,
+        "deterministic"
+    );
+    let json = again.save().unwrap();
+    let mut resumed: Study<S> = Study::restore(&json).unwrap();
+    for _ in 0..asks {
+        assert_eq!(resumed.ask().unwrap(), again.ask().unwrap());
+    }
+    whole
+}
+
 #[test]
 fn tpe_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
     let specs = vec![
@@ -450,7 +483,6 @@ fn tpe_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
         ParamSpec::discrete("bs", [16.0, 32.0, 64.0]),
         ParamSpec::double("dropout", 0.0, 0.5).distribution(keelson_hpo::Distribution::Normal),
     ];
-    let space = SearchSpace::new(specs.clone()).unwrap();
     for (multivariate, group, liar) in [
         (false, false, false),
         (false, false, true),
@@ -458,16 +490,7 @@ fn tpe_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
         (true, true, true),
     ] {
         let sampler = tpe(5, multivariate, group, liar);
-        let mut whole = Study::new(space.clone(), Direction::Minimize, sampler.clone()).unwrap();
-        let trials = run_parallel(&mut whole, 60, 4);
-        for t in &trials {
-            common::assert_inside(&specs, &t.params);
-        }
-        let mut again = Study::new(space.clone(), Direction::Minimize, sampler).unwrap();
-        assert_eq!(run_parallel(&mut again, 60, 4), trials, "deterministic");
-        let json = again.save().unwrap();
-        let mut resumed: Study<TpeSampler> = Study::restore(&json).unwrap();
-        assert_eq!(resumed.ask().unwrap(), again.ask().unwrap());
+        check_parallel_run(&specs, Direction::Minimize, sampler, (60, 4, 1));
     }
 }
 
@@ -481,7 +504,6 @@ fn cmaes_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
         ParamSpec::discrete("bs", [64.0, 16.0, 32.0]),
         ParamSpec::double("dropout", 0.0, 0.5).distribution(keelson_hpo::Distribution::Normal),
     ];
-    let space = SearchSpace::new(specs.clone()).unwrap();
     for sampler in [
         CmaEsSampler::new(5),
         cmaes(5, false, false, true),
@@ -489,24 +511,13 @@ fn cmaes_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
         cmaes(5, false, true, true),
     ] {
         for direction in [Direction::Minimize, Direction::Maximize] {
-            let mut whole = Study::new(space.clone(), direction, sampler.clone()).unwrap();
             // More workers than a generation has solutions: the extras come
             // from the current distribution instead of blocking.
-            let trials = run_parallel(&mut whole, 120, 12);
-            for t in &trials {
-                common::assert_inside(&specs, &t.params);
-            }
+            let whole = check_parallel_run(&specs, direction, sampler.clone(), (120, 12, 5));
             assert!(
                 whole.sampler().generations() >= 5,
                 "the generations went on"
             );
-            let mut again = Study::new(space.clone(), direction, sampler.clone()).unwrap();
-            assert_eq!(run_parallel(&mut again, 120, 12), trials, "deterministic");
-            let json = again.save().unwrap();
-            let mut resumed: Study<CmaEsSampler> = Study::restore(&json).unwrap();
-            for _ in 0..5 {
-                assert_eq!(resumed.ask().unwrap(), again.ask().unwrap());
-            }
         }
     }
 }
@@ -523,18 +534,8 @@ fn gp_with_running_pruned_and_failed_trials_stays_inside_and_restores() {
         ParamSpec::discrete("bs", [16.0, 32.0, 64.0]),
         ParamSpec::double("dropout", 0.0, 0.5).distribution(keelson_hpo::Distribution::Normal),
     ];
-    let space = SearchSpace::new(specs.clone()).unwrap();
     for direction in [Direction::Minimize, Direction::Maximize] {
-        let mut whole = Study::new(space.clone(), direction, gp(5, 4)).unwrap();
-        let trials = run_parallel(&mut whole, 24, 3);
-        for t in &trials {
-            common::assert_inside(&specs, &t.params);
-        }
-        let mut again = Study::new(space.clone(), direction, gp(5, 4)).unwrap();
-        assert_eq!(run_parallel(&mut again, 24, 3), trials, "deterministic");
-        let json = again.save().unwrap();
-        let mut resumed: Study<GpSampler> = Study::restore(&json).unwrap();
-        assert_eq!(resumed.ask().unwrap(), again.ask().unwrap());
+        check_parallel_run(&specs, direction, gp(5, 4), (24, 3, 1));
     }
 }
 

@@ -350,17 +350,7 @@ impl Manifests {
                 pod_set.min_count = Some(count(&ctx, &format!("{field}.minCount"), min)?);
             }
             if let Some(t) = &ps.topology_request {
-                pod_set.topology = match (&t.required, &t.preferred) {
-                    (Some(level), _) => Some(TopologyRequest {
-                        level: level.clone(),
-                        required: true,
-                    }),
-                    (None, Some(level)) => Some(TopologyRequest {
-                        level: level.clone(),
-                        required: false,
-                    }),
-                    (None, None) => None,
-                };
+                pod_set.topology = topology_request(t.required.as_ref(), t.preferred.as_ref());
             }
             pod_sets.push(pod_set);
         }
@@ -805,7 +795,16 @@ fn pod_set(
             .and_then(|a| a.get(key))
             .filter(|l| !l.is_empty())
     };
-    out.topology = match (topology(REQUIRED_TOPOLOGY), topology(PREFERRED_TOPOLOGY)) {
+    out.topology = topology_request(topology(REQUIRED_TOPOLOGY), topology(PREFERRED_TOPOLOGY));
+    Ok(out)
+}
+
+/// Kueue's webhook rejects a pod set naming both; here the required level wins.
+fn topology_request(
+    required: Option<&String>,
+    preferred: Option<&String>,
+) -> Option<TopologyRequest> {
+    match (required, preferred) {
         (Some(level), _) => Some(TopologyRequest {
             level: level.clone(),
             required: true,
@@ -815,8 +814,7 @@ fn pod_set(
             required: false,
         }),
         (None, None) => None,
-    };
-    Ok(out)
+    }
 }
 
 type Amounts = BTreeMap<String, Quantity>;
