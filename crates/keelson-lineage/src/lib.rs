@@ -1,0 +1,121 @@
+//! keelson-lineage: a metadata and lineage store with ML Metadata's (MLMD)
+//! data model, embedded on SQLite: which execution read and wrote which
+//! artifact, in which pipeline run, so a served model can be traced back to
+//! its data.
+//!
+//! It is a library, not a server: no gRPC, no REST. Its one async trait,
+//! [`MetadataStore`], has MLMD's puts and gets, lineage queries, deletion
+//! and namespaces; [`SqliteStore`] implements it.
+//!
+//! ```
+//! use keelson_lineage::{
+//!     Artifact, ArtifactState, Context, Direction, Event, EventType, Execution,
+//!     ExecutionState, LineageQuery, MetadataStore, NodeType, PropertyType, SqliteStore,
+//!     TypeOptions,
+//! };
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let store = SqliteStore::open_in_memory().await?;
+//! let opts = TypeOptions::default();
+//! let dataset = store.put_type(&NodeType::artifact("Dataset"), opts).await?;
+//! let model = store
+//!     .put_type(&NodeType::artifact("Model").with_property("accuracy", PropertyType::Double), opts)
+//!     .await?;
+//! let step = store.put_type(&NodeType::execution("Step"), opts).await?;
+//! let run = store.put_type(&NodeType::context("PipelineRun"), opts).await?;
+//!
+//! // Step 1 ingests a dataset; step 2 trains a model on it; both in run-1.
+//! let mut ctx = Context::new(run, "run-1");
+//! let ingest = store
+//!     .put_execution(
+//!         &Execution::new(step, ExecutionState::Complete),
+//!         &[(Artifact::new(dataset, "s3://data/v1"), Some(Event::new(EventType::Output).with_key("data")))],
+//!         &[ctx.clone()],
+//!     )
+//!     .await?;
+//! ctx.id = Some(ingest.context_ids[0]);
+//! let mut data = store.get_artifacts_by_id(&ingest.artifact_ids).await?.remove(0);
+//! data.state = ArtifactState::Live;
+//! let train = store
+//!     .put_execution(
+//!         &Execution::new(step, ExecutionState::Complete),
+//!         &[
+//!             (data, Some(Event::new(EventType::Input).with_key("data"))),
+//!             (
+//!                 Artifact::new(model, "s3://models/m1").with_property("accuracy", 0.93),
+//!                 Some(Event::new(EventType::Output).with_key("model")),
+//!             ),
+//!         ],
+//!         &[ctx],
+//!     )
+//!     .await?;
+//!
+//! // Where did the model come from?
+//! let graph = store
+//!     .lineage_subgraph(&LineageQuery::upstream_of_artifact(train.artifact_ids[1], 10))
+//!     .await?;
+//! assert_eq!((graph.artifacts.len(), graph.executions.len(), graph.events.len()), (2, 2, 3));
+//! println!("{}", graph.to_mermaid());
+//! # Ok::<(), keelson_lineage::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # What is here
+//!
+//! * The model: [`NodeType`] (artifact, execution and context types with
+//!   typed properties, MLMD's evolution rules in [`evolve_type`]),
+//!   [`Artifact`], [`Execution`], [`Context`], [`Event`], [`Attribution`],
+//!   [`Association`], [`ParentContext`], [`Value`].
+//! * [`MetadataStore`]: the trait; every write is one transaction, every
+//!   handle is scoped to a namespace.
+//! * [`lineage`]: MLMD's lineage subgraph semantics, and the answer drawn as
+//!   Graphviz DOT or Mermaid.
+//! * [`sqlite`]: the SQLite backend (WAL by default, or MLMD's own journal
+//!   settings; see [`Durability`]), with a versioned schema that migrates
+//!   older stores in place.
+//! * [`limits`]: the sizes a store accepts.
+//!
+//! Not here yet: the PostgreSQL backend, MLMD filter queries
+//! ([`ListOptions::filter_query`] is refused), import from MLMD, the model
+//! registry layer and Arrow/Parquet export. See docs/lineage.md.
+//!
+//! # Dependencies, and why
+//!
+//! * `rusqlite` (feature `bundled`, `array`) — the SQLite engine, compiled
+//!   in so no system library is needed; `array` passes id lists as one
+//!   parameter, so statements stay prepared and cached.
+//! * `tokio` (`rt`, `sync`) — blocking SQLite work runs off the async
+//!   runtime (`spawn_blocking`), and replies from the writer thread come
+//!   back over oneshot channels.
+//! * `async-trait` — [`MetadataStore`] is an async trait that is usable as
+//!   `dyn` and across backends.
+//! * `serde`, `serde_json` — every model type has a stable JSON form, and
+//!   struct property values are JSON.
+//! * `thiserror` — the crate's one [`Error`] enum.
+//! * Development only: `tempfile` (stores in temporary directories),
+//!   `proptest`, tokio's `macros` and multi-threaded runtime for the tests.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod error;
+pub mod event;
+pub mod limits;
+pub mod lineage;
+pub mod link;
+pub mod node;
+pub mod sqlite;
+pub mod store;
+pub mod types;
+pub mod value;
+
+pub use error::{Error, Result};
+pub use event::{Event, EventType, PathStep};
+pub use lineage::{Direction, LineageGraph, LineageQuery, LineageStart};
+pub use link::{Association, Attribution, ParentContext};
+pub use node::{Artifact, ArtifactState, Context, Execution, ExecutionState};
+pub use sqlite::{Durability, SqliteOptions, SqliteStore};
+pub use store::{
+    DeletePolicy, ListOptions, MetadataStore, OrderBy, Page, PutExecutionResult, StoreCounts,
+    validate_namespace,
+};
+pub use types::{NodeKind, NodeType, TypeOptions, evolve_type};
+pub use value::{Properties, PropertyType, Value};

@@ -1,0 +1,162 @@
+//! The SQL schema (the contract in docs/lineage.md) and its migrations.
+//!
+//! A new store is created at version 0 and migrated forward, so a fresh
+//! store and a migrated one run the same statements.
+
+use rusqlite::{Connection, OptionalExtension, Transaction};
+
+use crate::error::{Error, Result};
+
+use super::backend;
+
+/// The schema version this library writes.
+pub const CURRENT_VERSION: i64 = 1;
+
+/// Version 0: the prototype's layout, before namespaces and indexes.
+const V0: &str = "
+CREATE TABLE schema_version(version INTEGER NOT NULL);
+CREATE TABLE type(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, name TEXT NOT NULL,
+    version TEXT, description TEXT, external_id TEXT, base_type TEXT);
+CREATE TABLE type_property(type_id INTEGER NOT NULL, name TEXT NOT NULL, data_type INTEGER NOT NULL,
+    PRIMARY KEY (type_id, name)) WITHOUT ROWID;
+CREATE TABLE artifact(id INTEGER PRIMARY KEY, type_id INTEGER NOT NULL, name TEXT, uri TEXT,
+    state INTEGER, external_id TEXT, create_time_since_epoch INTEGER NOT NULL,
+    last_update_time_since_epoch INTEGER NOT NULL);
+CREATE TABLE execution(id INTEGER PRIMARY KEY, type_id INTEGER NOT NULL, name TEXT,
+    last_known_state INTEGER, external_id TEXT, create_time_since_epoch INTEGER NOT NULL,
+    last_update_time_since_epoch INTEGER NOT NULL);
+CREATE TABLE context(id INTEGER PRIMARY KEY, type_id INTEGER NOT NULL, name TEXT NOT NULL,
+    external_id TEXT, create_time_since_epoch INTEGER NOT NULL,
+    last_update_time_since_epoch INTEGER NOT NULL);
+CREATE TABLE artifact_property(artifact_id INTEGER NOT NULL, name TEXT NOT NULL,
+    is_custom_property INTEGER NOT NULL, int_value INTEGER, double_value REAL, string_value TEXT,
+    bool_value INTEGER, struct_value TEXT,
+    PRIMARY KEY (artifact_id, name, is_custom_property)) WITHOUT ROWID;
+CREATE TABLE execution_property(execution_id INTEGER NOT NULL, name TEXT NOT NULL,
+    is_custom_property INTEGER NOT NULL, int_value INTEGER, double_value REAL, string_value TEXT,
+    bool_value INTEGER, struct_value TEXT,
+    PRIMARY KEY (execution_id, name, is_custom_property)) WITHOUT ROWID;
+CREATE TABLE context_property(context_id INTEGER NOT NULL, name TEXT NOT NULL,
+    is_custom_property INTEGER NOT NULL, int_value INTEGER, double_value REAL, string_value TEXT,
+    bool_value INTEGER, struct_value TEXT,
+    PRIMARY KEY (context_id, name, is_custom_property)) WITHOUT ROWID;
+CREATE TABLE event(id INTEGER PRIMARY KEY, artifact_id INTEGER NOT NULL,
+    execution_id INTEGER NOT NULL, type INTEGER NOT NULL, milliseconds_since_epoch INTEGER);
+CREATE TABLE event_path(event_id INTEGER NOT NULL, step_index INTEGER NOT NULL,
+    is_index_step INTEGER NOT NULL, step_index_value INTEGER, step_key TEXT,
+    PRIMARY KEY (event_id, step_index)) WITHOUT ROWID;
+CREATE TABLE attribution(id INTEGER PRIMARY KEY, context_id INTEGER NOT NULL,
+    artifact_id INTEGER NOT NULL);
+CREATE TABLE association(id INTEGER PRIMARY KEY, context_id INTEGER NOT NULL,
+    execution_id INTEGER NOT NULL);
+CREATE TABLE parent_context(context_id INTEGER NOT NULL, parent_context_id INTEGER NOT NULL,
+    PRIMARY KEY (context_id, parent_context_id)) WITHOUT ROWID;
+INSERT INTO schema_version(version) VALUES (0);
+";
+
+/// Version 0 → 1: namespaces (existing rows go to the default namespace
+/// `""`) and the indexes the queries need. Every index costs pages written
+/// on every commit, so there are no indexes on update times (listing by
+/// update time sorts the namespace) nor on property values other than
+/// artifacts' doubles (the metric thresholds filters ask for).
+const V0_TO_V1: &str = "
+ALTER TABLE type ADD COLUMN namespace TEXT NOT NULL DEFAULT '';
+ALTER TABLE artifact ADD COLUMN namespace TEXT NOT NULL DEFAULT '';
+ALTER TABLE execution ADD COLUMN namespace TEXT NOT NULL DEFAULT '';
+ALTER TABLE context ADD COLUMN namespace TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX type_name ON type(namespace, kind, name, ifnull(version, ''));
+CREATE UNIQUE INDEX artifact_type_name ON artifact(type_id, name);
+CREATE INDEX artifact_uri ON artifact(uri);
+CREATE UNIQUE INDEX artifact_external_id ON artifact(namespace, external_id)
+    WHERE external_id IS NOT NULL;
+CREATE INDEX artifact_create_time ON artifact(namespace, create_time_since_epoch);
+CREATE UNIQUE INDEX execution_type_name ON execution(type_id, name);
+CREATE UNIQUE INDEX execution_external_id ON execution(namespace, external_id)
+    WHERE external_id IS NOT NULL;
+CREATE INDEX execution_create_time ON execution(namespace, create_time_since_epoch);
+CREATE UNIQUE INDEX context_type_name ON context(type_id, name);
+CREATE UNIQUE INDEX context_external_id ON context(namespace, external_id)
+    WHERE external_id IS NOT NULL;
+CREATE INDEX context_create_time ON context(namespace, create_time_since_epoch);
+CREATE INDEX artifact_property_double ON artifact_property(name, double_value)
+    WHERE double_value IS NOT NULL;
+CREATE INDEX event_artifact ON event(artifact_id);
+CREATE INDEX event_execution ON event(execution_id);
+CREATE UNIQUE INDEX attribution_pair ON attribution(context_id, artifact_id);
+CREATE INDEX attribution_artifact ON attribution(artifact_id, context_id);
+CREATE UNIQUE INDEX association_pair ON association(context_id, execution_id);
+CREATE INDEX association_execution ON association(execution_id, context_id);
+CREATE INDEX parent_context_parent ON parent_context(parent_context_id, context_id);
+";
+
+/// The migrations in order: entry `i` takes version `i` to `i + 1`.
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V0_TO_V1];
+
+/// Creates the schema in an empty database, or migrates an older one to
+/// [`CURRENT_VERSION`], in one transaction; refuses a newer one.
+pub(crate) fn prepare(conn: &mut Connection, path: &str) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(backend("begin schema check"))?;
+    let has_version_table: bool = tx
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(backend("read schema"))?
+        > 0;
+    if !has_version_table {
+        let tables: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend("read schema"))?;
+        if tables > 0 {
+            return Err(Error::NotAStore {
+                path: path.to_owned(),
+                reason: "it has tables but no schema_version table".to_owned(),
+            });
+        }
+        tx.execute_batch(V0).map_err(backend("create schema"))?;
+    }
+    let version = read_version(&tx, path)?;
+    if version > CURRENT_VERSION {
+        return Err(Error::SchemaTooNew {
+            found: version,
+            supported: CURRENT_VERSION,
+        });
+    }
+    if version < 0 {
+        return Err(Error::NotAStore {
+            path: path.to_owned(),
+            reason: format!("schema version {version}"),
+        });
+    }
+    for (from, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        tx.execute_batch(sql)
+            .map_err(backend(&format!("migrate schema from version {from}")))?;
+    }
+    if version < CURRENT_VERSION {
+        tx.execute("UPDATE schema_version SET version = ?1", [CURRENT_VERSION])
+            .map_err(backend("record schema version"))?;
+    }
+    tx.commit().map_err(backend("commit schema"))
+}
+
+fn read_version(tx: &Transaction<'_>, path: &str) -> Result<i64> {
+    let version: Option<i64> = tx
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .optional()
+        .map_err(backend("read schema version"))?;
+    version.ok_or_else(|| Error::NotAStore {
+        path: path.to_owned(),
+        reason: "schema_version is empty".to_owned(),
+    })
+}
