@@ -11,16 +11,20 @@
 //! 4. builds Kueue queues and gang jobs from the Kueue, JobSet and TrainJob
 //!    manifests of `examples/manifests`, runs one admission cycle on a
 //!    two-node GPU cluster, places the admitted jobs' pods and prints, per
-//!    job, its nodes or why it waits.
+//!    job, its nodes or why it waits;
+//! 5. records a three-step pipeline run (ingest, train, evaluate) in an
+//!    embedded SQLite lineage store and prints where its evaluation came
+//!    from: the upstream lineage, as a list and as a Mermaid diagram.
 //!
 //! ```text
 //! cargo run --release --example quickstart [DIR]
 //! ```
 //!
 //! `DIR` defaults to `examples/manifests`. The Parquet files, the page and the
-//! saved study go to `keelson-quickstart/` under the system's temporary
-//! directory. Exits with status 1 when a manifest cannot be read at all or the
-//! drift, tuning or scheduling step fails, so the command can gate a CI step.
+//! saved study and the lineage database go to `keelson-quickstart/` under the
+//! system's temporary directory. Exits with status 1 when a manifest cannot be
+//! read at all or the drift, tuning, scheduling or lineage step fails, so the
+//! command can gate a CI step.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +37,10 @@ use keelson::crd::{self, validate::validate};
 use keelson::drift::report::{ReportConfig, drift_report_parquet};
 use keelson::hpo::testfns::TestFunction;
 use keelson::hpo::{Direction, OptimizeOptions, Study, TpeSampler};
+use keelson::lineage::{
+    Artifact, Context, Event, EventType, Execution, ExecutionState, LineageQuery, MetadataStore,
+    NodeType, PropertyType, SqliteStore, TypeOptions,
+};
 use keelson::sched::manifests::Manifests;
 use keelson::sched::{Cluster, Decision, Node, Resources, Scheduler, Strategy};
 use parquet::arrow::ArrowWriter;
@@ -46,7 +54,9 @@ fn main() -> ExitCode {
     let tuning = step("tuning", tune(&dir));
     println!();
     let scheduling = step("scheduling", schedule());
-    [manifests, drift, tuning, scheduling]
+    println!();
+    let lineage = step("lineage", record_lineage(&dir));
+    [manifests, drift, tuning, scheduling, lineage]
         .into_iter()
         .find(|code| *code != ExitCode::SUCCESS)
         .unwrap_or(ExitCode::SUCCESS)
@@ -60,6 +70,111 @@ fn step(name: &str, result: Result<(), Box<dyn std::error::Error>>) -> ExitCode 
             ExitCode::FAILURE
         }
     }
+}
+
+/// Step 5: a pipeline run recorded in a lineage store, then traced back
+/// from its last output.
+fn record_lineage(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("lineage.db");
+    for stale in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{stale}", path.display()));
+        if file.exists() {
+            std::fs::remove_file(file)?;
+        }
+    }
+    // The store is async (its I/O runs off the caller's thread); a
+    // current-thread runtime is all a small program needs.
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let graph = runtime.block_on(async {
+        let first = |mut artifacts: Vec<Artifact>| {
+            artifacts
+                .pop()
+                .ok_or("the store returned no artifact for a recorded id")
+        };
+        let store = SqliteStore::open(&path).await?;
+        let opts = TypeOptions::default();
+        let dataset = store.put_type(&NodeType::artifact("Dataset"), opts).await?;
+        let model = store.put_type(&NodeType::artifact("Model"), opts).await?;
+        let metrics = store
+            .put_type(
+                &NodeType::artifact("Metrics").with_property("accuracy", PropertyType::Double),
+                opts,
+            )
+            .await?;
+        let step = store.put_type(&NodeType::execution("Step"), opts).await?;
+        let run = store
+            .put_type(&NodeType::context("PipelineRun"), opts)
+            .await?;
+        let named = |name: &str| Execution {
+            name: Some(name.to_owned()),
+            ..Execution::new(step, ExecutionState::Complete)
+        };
+        let output = |key: &str| Some(Event::new(EventType::Output).with_key(key));
+        let input = |key: &str| Some(Event::new(EventType::Input).with_key(key));
+
+        // Each step is one transaction: the execution, its artifacts, the
+        // events between them and the run they belong to.
+        let mut ctx = Context::new(run, "quickstart-run-1");
+        let ingest = store
+            .put_execution(
+                &named("ingest"),
+                &[(
+                    Artifact::new(dataset, "file:///data/train.parquet"),
+                    output("data"),
+                )],
+                &[ctx.clone()],
+            )
+            .await?;
+        ctx.id = ingest.context_ids.first().copied();
+        let data = first(store.get_artifacts_by_id(&ingest.artifact_ids).await?)?;
+        let train = store
+            .put_execution(
+                &named("train"),
+                &[
+                    (data, input("data")),
+                    (
+                        Artifact::new(model, "file:///models/branin-tpe"),
+                        output("model"),
+                    ),
+                ],
+                &[ctx.clone()],
+            )
+            .await?;
+        let trained = first(store.get_artifacts_by_id(&train.artifact_ids).await?)?;
+        let evaluate = store
+            .put_execution(
+                &named("evaluate"),
+                &[
+                    (trained, input("model")),
+                    (
+                        Artifact::new(metrics, "file:///metrics/run-1.json")
+                            .with_property("accuracy", 0.97),
+                        output("metrics"),
+                    ),
+                ],
+                &[ctx],
+            )
+            .await?;
+        let metrics_id = *evaluate.artifact_ids.last().ok_or("no metrics id")?;
+        let graph = store
+            .lineage_subgraph(&LineageQuery::upstream_of_artifact(metrics_id, 10))
+            .await?;
+        Ok::<_, Box<dyn std::error::Error>>(graph)
+    })?;
+    println!(
+        "lineage: upstream of the run's metrics: {} artifacts, {} executions, {} events (store: {})",
+        graph.artifacts.len(),
+        graph.executions.len(),
+        graph.events.len(),
+        path.display()
+    );
+    for artifact in &graph.artifacts {
+        let uri = artifact.uri.as_deref().unwrap_or("(no uri)");
+        println!("  artifact {:>2}  {uri}", artifact.id.unwrap_or_default());
+    }
+    println!("{}", graph.to_mermaid());
+    Ok(())
 }
 
 /// Step 4: queues and jobs from the example manifests, one admission cycle,
