@@ -10,6 +10,7 @@
 //! | `drift` (default) | [`keelson-drift`](drift) | drift statistics over Arrow arrays and Parquet files, with scipy's numbers |
 //! | `hpo` (default) | [`keelson-hpo`](hpo) | search spaces, ask/tell search algorithms (random, grid, Sobol, TPE, CMA-ES, NSGA-II, Hyperband, ASHA), PBT and early stopping, resumable; studies from Katib Experiments |
 //! | `sched` (default) | [`keelson-sched`](sched) | Kueue-style admission, gang placement, the pipeline DAG over compiled KFP pipelines, Katib trial pacing and a trace-driven cluster simulator; queues and jobs read from Kueue, JobSet and Trainer manifests |
+//! | `lineage` (default) | [`keelson-lineage`](lineage) | MLMD-compatible metadata and lineage: MLMD filter queries compiled to parameterized SQL, and a streaming reader for MLMD databases |
 //!
 //! It holds no logic of its own. Vendors who want one component depend on that
 //! crate directly; the components do not depend on each other, except that
@@ -105,5 +106,7 @@ pub use keelson_crd as crd;
 pub use keelson_drift as drift;
 #[cfg(feature = "hpo")]
 pub use keelson_hpo as hpo;
+#[cfg(feature = "lineage")]
+pub use keelson_lineage as lineage;
 #[cfg(feature = "sched")]
 pub use keelson_sched as sched;
