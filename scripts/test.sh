@@ -20,7 +20,7 @@ step() {
 }
 
 # --- services ----------------------------------------------------------------
-# Later issues add one function per service here (ensure_postgres, ensure_s3, ...).
+# One function per service (ensure_postgres; later ensure_s3, ...).
 # Each starts its server on loopback only, exports the environment variables the
 # tests read (e.g. KEELSON_PG_URL), and registers its shutdown with the EXIT trap
 # below through `on_exit`, so nothing is left running when the script ends.
@@ -38,9 +38,98 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+    if ((EUID == 0)); then
+        "$@"
+    else
+        sudo "$@"
+    fi
+}
+
+# Runs a command as the `postgres` user when we are root (initdb and the
+# server refuse to run as root), else as ourselves.
+as_postgres() {
+    if ((EUID != 0)); then
+        "$@"
+    elif command -v runuser >/dev/null 2>&1; then
+        runuser -u postgres -- "$@"
+    else
+        su postgres -s /bin/bash -c "$(printf '%q ' "$@")"
+    fi
+}
+
+# The bin directory of the newest PostgreSQL under /usr/lib/postgresql.
+postgres_bindir() {
+    local dir
+    dir="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -type d -name bin 2>/dev/null | sort -V | tail -n 1)"
+    [[ -n "$dir" && -x "$dir/initdb" && -x "$dir/pg_ctl" ]] && printf '%s\n' "$dir"
+}
+
+# A loopback TCP port nobody listens on (a refused connection means free).
+free_port() {
+    local port tries
+    for ((tries = 0; tries < 100; tries++)); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+    done
+    echo "no free loopback port found" >&2
+    return 1
+}
+
+# Stops the throwaway server (if it runs) and removes its directory.
+stop_postgres() {
+    local bin="$1" dir="$2"
+    if [[ -f "$dir/data/postmaster.pid" ]]; then
+        as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+    fi
+    rm -rf "$dir"
+}
+
+# PostgreSQL for the lineage tests: an existing KEELSON_PG_URL is used as it
+# is; otherwise a throwaway server is initialised in a temporary directory
+# and started on a free loopback port, and stopped and removed on exit (also
+# when a later step fails).
+ensure_postgres() {
+    if [[ -n "${KEELSON_PG_URL:-}" ]]; then
+        export KEELSON_PG_URL
+        return 0
+    fi
+    local bin
+    if ! bin="$(postgres_bindir)"; then
+        step "installing PostgreSQL"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        bin="$(postgres_bindir)" || {
+            echo "PostgreSQL installed, but no /usr/lib/postgresql/*/bin with initdb and pg_ctl" >&2
+            exit 1
+        }
+    fi
+    local dir port
+    dir="$(mktemp -d "${TMPDIR:-/tmp}/keelson-pg.XXXXXX")"
+    on_exit "stop_postgres $(printf '%q' "$bin") $(printf '%q' "$dir")"
+    if ((EUID == 0)); then
+        chown postgres: "$dir"
+    fi
+    port="$(free_port)"
+    step "starting PostgreSQL ($bin) on 127.0.0.1:$port"
+    if ! as_postgres "$bin/initdb" -D "$dir/data" -U postgres --auth=trust >"$dir/initdb.log" 2>&1; then
+        cat "$dir/initdb.log" >&2
+        exit 1
+    fi
+    if ! as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1" -w start >/dev/null; then
+        cat "$dir/log" >&2
+        exit 1
+    fi
+    export KEELSON_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
 start_services() {
-    # No service is needed yet. Later: ensure_postgres; ensure_s3
-    :
+    ensure_postgres
 }
 
 # --- tools -------------------------------------------------------------------

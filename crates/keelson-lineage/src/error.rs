@@ -88,6 +88,17 @@ pub enum Error {
     /// The store's worker is gone (the store was dropped or a worker panicked).
     #[error("store closed")]
     Closed,
+    /// A filter query that does not parse, or reads an attribute the node
+    /// kind lacks.
+    #[error(transparent)]
+    Filter(crate::filter::FilterError),
+    /// An MLMD database that cannot be read.
+    #[error(transparent)]
+    Mlmd(crate::mlmd::ReadError),
+    /// A benchmark workload file that is refused, or a formula that cannot
+    /// be evaluated for a run; names the field.
+    #[error(transparent)]
+    Workload(crate::workload::WorkloadError),
 }
 
 impl Error {

@@ -74,10 +74,20 @@
 //!   settings; see [`Durability`]), with a versioned schema that migrates
 //!   older stores in place.
 //! * [`limits`]: the sizes a store accepts.
+//! * [`filter`]: MLMD filter queries: [`filter::parse`], [`filter::compile`]
+//!   for an artifact, execution or context table in SQLite's or
+//!   PostgreSQL's placeholder syntax; [`ListOptions::filter_query`] runs them.
+//! * [`mlmd`]: [`mlmd::MlmdReader`] reads every type, node, property,
+//!   event (with its path), attribution, association and parent context of
+//!   an MLMD 1.17.1 SQLite database, in batches.
+//! * [`workload`]: the benchmark workload format `lineage-workload/2`:
+//!   [`workload::Workload`] checks a file, compiles its formulas once and
+//!   generates any run's nodes, the query targets and the expected result
+//!   sizes; [`workload::BenchReport`] is the results JSON.
 //!
-//! Not here yet: the PostgreSQL backend, MLMD filter queries
-//! ([`ListOptions::filter_query`] is refused), import from MLMD, the model
-//! registry layer and Arrow/Parquet export. See docs/lineage.md.
+//! Not here yet: the PostgreSQL backend, writing an MLMD database into a
+//! store (the reader is here), the model registry layer and Arrow/Parquet
+//! export. See docs/lineage.md.
 //!
 //! # Dependencies, and why
 //!
@@ -92,20 +102,30 @@
 //! * `serde`, `serde_json` — every model type has a stable JSON form, and
 //!   struct property values are JSON.
 //! * `thiserror` — the crate's one [`Error`] enum.
+//! * `base64` — MLMD's SQLite backend stores struct property values as
+//!   base64 text.
+//! * `serde_path_to_error` — workload file errors name the field they
+//!   are in (`steps[2].outputs[1]`).
 //! * Development only: `tempfile` (stores in temporary directories),
-//!   `proptest`, tokio's `macros` and multi-threaded runtime for the tests.
+//!   `proptest` (also random filter trees through print, parse, compile and
+//!   SQLite, and random formulas against a reference evaluator), tokio's
+//!   `macros` and multi-threaded runtime for the tests, and `tokio-postgres`
+//!   for the filter test against a real PostgreSQL server (`KEELSON_PG_URL`).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod error;
 pub mod event;
+pub mod filter;
 pub mod limits;
 pub mod lineage;
 pub mod link;
+pub mod mlmd;
 pub mod node;
 pub mod sqlite;
 pub mod store;
 pub mod types;
 pub mod value;
+pub mod workload;
 
 pub use error::{Error, Result};
 pub use event::{Event, EventType, PathStep};

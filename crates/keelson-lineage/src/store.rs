@@ -36,8 +36,10 @@ pub struct ListOptions {
     pub ascending: bool,
     /// The `next_page_token` of the previous page, with the same ordering.
     pub page_token: Option<String>,
-    /// An MLMD filter query, e.g. `type = 'Model'`; not supported by this
-    /// version yet (refused with [`Error::Unsupported`]).
+    /// An MLMD filter query, e.g. `type = 'Model' AND
+    /// properties.accuracy.double_value > 0.9` (see [`crate::filter`]); a
+    /// query that does not parse or reads an attribute the listed kind lacks
+    /// is [`Error::Filter`](crate::Error::Filter).
     pub filter_query: Option<String>,
 }
 

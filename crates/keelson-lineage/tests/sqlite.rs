@@ -35,6 +35,7 @@ conformance!(
     put_execution_and_queries,
     put_execution_reuses_nodes,
     list_and_paginate,
+    filter_queries,
     lineage_semantics,
     lineage_matches_mlmd_workload,
     delete_refuse_and_cascade,

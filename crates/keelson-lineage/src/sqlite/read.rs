@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::{Error, Result};
 use crate::event::{Event, EventType, PathStep};
+use crate::filter::{Dialect, SqlValue as FilterValue};
 use crate::lineage::{self, EventSource, LineageGraph, LineageQuery, LineageStart};
 use crate::link::{Association, Attribution};
 use crate::node::{Artifact, ArtifactState, Context, Execution, ExecutionState};
@@ -610,12 +611,6 @@ pub(crate) fn list<N: StoredNode>(
     options: &ListOptions,
 ) -> Result<Page<N>> {
     let size = options.page_size()?;
-    if options.filter_query.is_some() {
-        return Err(Error::Unsupported {
-            feature: "ListOptions.filter_query (the filter compiler is not part of this build)"
-                .to_owned(),
-        });
-    }
     let column = match options.order_by {
         OrderBy::CreateTime => "t.create_time_since_epoch",
         OrderBy::LastUpdateTime => "t.last_update_time_since_epoch",
@@ -628,6 +623,17 @@ pub(crate) fn list<N: StoredNode>(
         "SELECT t.id, {column} FROM {} t WHERE t.namespace = ?1",
         N::TABLE
     );
+    if let Some(text) = &options.filter_query {
+        let filter = crate::filter::parse(text)?;
+        let compiled = crate::filter::compile(&filter, N::KIND, Dialect::Sqlite, params.len() + 1)?;
+        sql.push_str(&format!(" AND ({})", compiled.where_sql));
+        params.extend(compiled.params.into_iter().map(|v| match v {
+            FilterValue::Int(i) => SqlValue::Integer(i),
+            FilterValue::Double(d) => SqlValue::Real(d),
+            FilterValue::Text(t) => SqlValue::Text(t),
+            FilterValue::Bool(b) => SqlValue::Integer(i64::from(b)),
+        }));
+    }
     let (cmp, dir) = if options.ascending {
         (">", "ASC")
     } else {
