@@ -9,9 +9,8 @@
 //! | `crd` (default) | [`keelson-crd`](crd) | typed Kubeflow custom resources and a lossless manifest loader |
 //! | `drift` (default) | [`keelson-drift`](drift) | drift statistics over Arrow arrays and Parquet files, with scipy's numbers |
 //! | `hpo` (default) | [`keelson-hpo`](hpo) | search spaces, ask/tell search algorithms (random, grid, Sobol, TPE, CMA-ES, NSGA-II, Hyperband, ASHA), PBT and early stopping, resumable; studies from Katib Experiments |
-//! | `lineage` (default) | [`keelson-lineage`](lineage) | a metadata and lineage store with ML Metadata's data model on SQLite: typed artifacts, executions, contexts and events, lineage subgraphs drawn as DOT or Mermaid, deletion, namespaces, schema migrations |
+//! | `lineage` (default) | [`keelson-lineage`](lineage) | a metadata and lineage store with ML Metadata's data model on SQLite: typed artifacts, executions, contexts and events, MLMD filter queries compiled to parameterized SQL, lineage subgraphs drawn as DOT or Mermaid, deletion, namespaces, schema migrations, a reader for MLMD databases |
 //! | `sched` (default) | [`keelson-sched`](sched) | Kueue-style admission, gang placement, the pipeline DAG over compiled KFP pipelines, Katib trial pacing and a trace-driven cluster simulator; queues and jobs read from Kueue, JobSet and Trainer manifests |
-//! | `lineage` (default) | [`keelson-lineage`](lineage) | MLMD-compatible metadata and lineage: MLMD filter queries compiled to parameterized SQL, and a streaming reader for MLMD databases |
 //!
 //! It holds no logic of its own. Vendors who want one component depend on that
 //! crate directly; the components do not depend on each other, except that
