@@ -14,17 +14,21 @@
 //!    job, its nodes or why it waits;
 //! 5. records a three-step pipeline run (ingest, train, evaluate) in an
 //!    embedded SQLite lineage store and prints where its evaluation came
-//!    from: the upstream lineage, as a list and as a Mermaid diagram.
+//!    from: the upstream lineage, as a list and as a Mermaid diagram;
+//! 6. stores a model directory in a content-addressed artifact store on the
+//!    local file system, tags it `models/branin-tpe@v1`, signs it, points the
+//!    `production` alias at it, then downloads `@production` into a serving
+//!    directory, verifying every file's digest and the signature on the way.
 //!
 //! ```text
 //! cargo run --release --example quickstart [DIR]
 //! ```
 //!
 //! `DIR` defaults to `examples/manifests`. The Parquet files, the page and the
-//! saved study and the lineage database go to `keelson-quickstart/` under the
-//! system's temporary directory. Exits with status 1 when a manifest cannot be
-//! read at all or the drift, tuning, scheduling or lineage step fails, so the
-//! command can gate a CI step.
+//! saved study, the lineage database and the artifact store go to
+//! `keelson-quickstart/` under the system's temporary directory. Exits with
+//! status 1 when a manifest cannot be read at all or a later step fails, so
+//! the command can gate a CI step.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +37,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
+use keelson::artifact::{ArtifactStore, LocalCache};
 use keelson::crd::{self, validate::validate};
 use keelson::drift::report::{ReportConfig, drift_report_parquet};
 use keelson::hpo::testfns::TestFunction;
@@ -56,7 +61,9 @@ fn main() -> ExitCode {
     let scheduling = step("scheduling", schedule());
     println!();
     let lineage = step("lineage", record_lineage(&dir));
-    [manifests, drift, tuning, scheduling, lineage]
+    println!();
+    let artifacts = step("artifacts", store_model(&dir));
+    [manifests, drift, tuning, scheduling, lineage, artifacts]
         .into_iter()
         .find(|code| *code != ExitCode::SUCCESS)
         .unwrap_or(ExitCode::SUCCESS)
@@ -70,6 +77,53 @@ fn step(name: &str, result: Result<(), Box<dyn std::error::Error>>) -> ExitCode 
             ExitCode::FAILURE
         }
     }
+}
+
+/// Step 6: a model directory published as an immutable, signed version,
+/// then downloaded through an alias with every byte verified.
+fn store_model(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    // Versions are immutable, so each run starts from an empty store.
+    let root = dir.join("artifacts");
+    if root.exists() {
+        std::fs::remove_dir_all(&root)?;
+    }
+    let model = root.join("training-output");
+    std::fs::create_dir_all(&model)?;
+    std::fs::write(model.join("weights.bin"), vec![7u8; 1 << 20])?;
+    std::fs::write(
+        model.join("config.json"),
+        br#"{"sampler": "tpe", "trials": 60}"#,
+    )?;
+    let objects = root.join("objects");
+    std::fs::create_dir_all(&objects)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(&objects)?;
+        let store = ArtifactStore::new(Arc::new(fs), "quickstart")?;
+        let manifest = store
+            .publish(&model, "models/branin-tpe", "v1", Default::default())
+            .await?;
+        // A fixed demo key; a real publisher keeps a generated one secret.
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        store.sign_manifest(&manifest, &key).await?;
+        store
+            .move_alias("models/branin-tpe", "production", "v1", None)
+            .await?;
+        println!("artifacts: published models/branin-tpe@v1 (manifest {manifest}), alias production -> v1");
+
+        let cache = LocalCache::new(root.join("cache"));
+        let serving = root.join("serving");
+        let verified = store
+            .download("models/branin-tpe@production", &serving, &cache, Some(&key.verifying_key()))
+            .await?;
+        for file in &verified.files {
+            println!("  {:<12} {:>8} bytes  {}", file.path, file.size, file.digest);
+        }
+        println!("  downloaded to {}, digests and signature verified", serving.display());
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })
 }
 
 /// Step 5: a pipeline run recorded in a lineage store, then traced back
@@ -173,7 +227,7 @@ fn record_lineage(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         let uri = artifact.uri.as_deref().unwrap_or("(no uri)");
         println!("  artifact {:>2}  {uri}", artifact.id.unwrap_or_default());
     }
-    println!("{}", graph.to_mermaid());
+    print!("{}", graph.to_mermaid());
     Ok(())
 }
 

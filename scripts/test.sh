@@ -20,7 +20,7 @@ step() {
 }
 
 # --- services ----------------------------------------------------------------
-# One function per service (ensure_postgres; later ensure_s3, ...).
+# One function per service (ensure_postgres, ensure_s3).
 # Each starts its server on loopback only, exports the environment variables the
 # tests read (e.g. KEELSON_PG_URL), and registers its shutdown with the EXIT trap
 # below through `on_exit`, so nothing is left running when the script ends.
@@ -37,6 +37,14 @@ cleanup() {
     done
 }
 trap cleanup EXIT
+
+# A free TCP port on loopback (the kernel picks one; a race with another
+# process taking it before the server binds is possible but harmless: the
+# server then fails to start and the wait below reports it).
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
 
 # Runs a command as root: directly when we are root, else through sudo.
 as_root() {
@@ -64,20 +72,6 @@ postgres_bindir() {
     local dir
     dir="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -type d -name bin 2>/dev/null | sort -V | tail -n 1)"
     [[ -n "$dir" && -x "$dir/initdb" && -x "$dir/pg_ctl" ]] && printf '%s\n' "$dir"
-}
-
-# A loopback TCP port nobody listens on (a refused connection means free).
-free_port() {
-    local port tries
-    for ((tries = 0; tries < 100; tries++)); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            printf '%s\n' "$port"
-            return 0
-        fi
-    done
-    echo "no free loopback port found" >&2
-    return 1
 }
 
 # Stops the throwaway server (if it runs) and removes its directory.
@@ -128,8 +122,51 @@ ensure_postgres() {
     export KEELSON_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
+# An S3-compatible server for keelson-artifact's S3 conformance tests: moto's
+# server from PyPI, in a virtual environment created once under the tools
+# directory. moto answers create-only and If-Match writes with 412 as S3 does.
+ensure_s3() {
+    local tools="${KEELSON_TOOLS_DIR:-$HOME/.cache/keelson}"
+    local venv="$tools/moto"
+    if [[ ! -x "$venv/bin/moto_server" ]]; then
+        step "installing moto[server] into $venv"
+        mkdir -p "$tools"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet 'moto[server]'
+    fi
+    local port log
+    port="$(free_port)"
+    log="$(mktemp "${TMPDIR:-/tmp}/keelson-moto.XXXXXX.log")"
+    step "starting moto_server on 127.0.0.1:$port (log: $log)"
+    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    local pid=$!
+    on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f '$log'"
+    local i
+    for ((i = 0; i < 100; i++)); do
+        if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/', timeout=1)" >/dev/null 2>&1; then
+            break
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "moto_server exited; its log:" >&2
+            cat "$log" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
+    if ((i == 100)); then
+        echo "moto_server did not answer on 127.0.0.1:$port within 20 s" >&2
+        exit 1
+    fi
+    export KEELSON_S3_ENDPOINT="http://127.0.0.1:$port"
+    export AWS_ACCESS_KEY_ID=keelson-test
+    export AWS_SECRET_ACCESS_KEY=keelson-test
+    export AWS_DEFAULT_REGION=us-east-1
+}
+
 start_services() {
     ensure_postgres
+    ensure_s3
 }
 
 # --- tools -------------------------------------------------------------------

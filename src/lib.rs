@@ -6,6 +6,7 @@
 //!
 //! | feature | crate | what it is |
 //! |---|---|---|
+//! | `artifact` (default) | [`keelson-artifact`](artifact) | a content-addressed, immutable, verified artifact store for models and datasets on any object_store backend |
 //! | `crd` (default) | [`keelson-crd`](crd) | typed Kubeflow custom resources and a lossless manifest loader |
 //! | `drift` (default) | [`keelson-drift`](drift) | drift statistics over Arrow arrays and Parquet files, with scipy's numbers |
 //! | `hpo` (default) | [`keelson-hpo`](hpo) | search spaces, ask/tell search algorithms (random, grid, Sobol, TPE, CMA-ES, NSGA-II, Hyperband, ASHA), PBT and early stopping, resumable; studies from Katib Experiments |
@@ -100,6 +101,8 @@
 //! - `cargo run --release --example drift_bench`: keelson-drift's timings on the
 //!   drift anchors' workloads.
 
+#[cfg(feature = "artifact")]
+pub use keelson_artifact as artifact;
 #[cfg(feature = "crd")]
 pub use keelson_crd as crd;
 #[cfg(feature = "drift")]
