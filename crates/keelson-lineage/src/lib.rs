@@ -83,7 +83,8 @@
 //! * [`workload`]: the benchmark workload format `lineage-workload/2`:
 //!   [`workload::Workload`] checks a file, compiles its formulas once and
 //!   generates any run's nodes, the query targets and the expected result
-//!   sizes; [`workload::BenchReport`] is the results JSON.
+//!   sizes; [`workload::BenchReport`] is the results JSON that the
+//!   `lineage_bench` example (the benchmark runner) prints.
 //!
 //! Not here yet: the PostgreSQL backend, writing an MLMD database into a
 //! store (the reader is here), the model registry layer and Arrow/Parquet

@@ -39,7 +39,7 @@ pub struct ListOptions {
     /// An MLMD filter query, e.g. `type = 'Model' AND
     /// properties.accuracy.double_value > 0.9` (see [`crate::filter`]); a
     /// query that does not parse or reads an attribute the listed kind lacks
-    /// is [`Error::Filter`](crate::Error::Filter).
+    /// is [`Error::Filter`].
     pub filter_query: Option<String>,
 }
 

@@ -71,6 +71,11 @@ pub struct Scale {
     /// The queries; absent in ingest-only mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queries: Option<Queries>,
+    /// Anything else worth recording beside the figures: the anchor's
+    /// `dbdir` and load averages, keelson's durability mode and number of
+    /// concurrent callers.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// Nodes written at one scale.
