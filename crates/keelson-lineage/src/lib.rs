@@ -80,15 +80,17 @@
 //! * [`mlmd`]: [`mlmd::MlmdReader`] reads every type, node, property,
 //!   event (with its path), attribution, association and parent context of
 //!   an MLMD 1.17.1 SQLite database, in batches.
+//! * [`import`]: [`import::mlmd::import_mlmd`] copies an MLMD database
+//!   into any store, one transaction per batch, keeping times, idempotently,
+//!   through [`MetadataStore::import_batch`] ([`ImportBatch`]).
 //! * [`workload`]: the benchmark workload format `lineage-workload/2`:
 //!   [`workload::Workload`] checks a file, compiles its formulas once and
 //!   generates any run's nodes, the query targets and the expected result
 //!   sizes; [`workload::BenchReport`] is the results JSON that the
 //!   `lineage_bench` example (the benchmark runner) prints.
 //!
-//! Not here yet: the PostgreSQL backend, writing an MLMD database into a
-//! store (the reader is here), the model registry layer and Arrow/Parquet
-//! export. See docs/lineage.md.
+//! Not here yet: the PostgreSQL backend, the model registry layer and
+//! Arrow/Parquet export. See docs/lineage.md.
 //!
 //! # Dependencies, and why
 //!
@@ -117,6 +119,7 @@
 pub mod error;
 pub mod event;
 pub mod filter;
+pub mod import;
 pub mod limits;
 pub mod lineage;
 pub mod link;
@@ -130,6 +133,7 @@ pub mod workload;
 
 pub use error::{Error, Result};
 pub use event::{Event, EventType, PathStep};
+pub use import::{ImportBatch, ImportTallies, ImportTally, SourceRow};
 pub use lineage::{Direction, LineageGraph, LineageQuery, LineageStart};
 pub use link::{Association, Attribution, ParentContext};
 pub use node::{Artifact, ArtifactState, Context, Execution, ExecutionState};

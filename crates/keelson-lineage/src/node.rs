@@ -77,7 +77,9 @@ state_enum! {
 /// A piece of data: a dataset, a model, metrics (MLMD's `Artifact`).
 ///
 /// `create_time_since_epoch` and `last_update_time_since_epoch`
-/// (milliseconds) are set by the store; values given on a put are ignored.
+/// (milliseconds) are set by the store; values given on a put are ignored
+/// (only [`MetadataStore::import_batch`](crate::MetadataStore::import_batch)
+/// keeps them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Artifact {
     /// The id: `None` to insert, `Some` to update.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::import::{ImportBatch, ImportTallies};
 use crate::limits;
 use crate::lineage::{LineageGraph, LineageQuery};
 use crate::link::{Association, Attribution, ParentContext};
@@ -267,6 +268,15 @@ pub trait MetadataStore: Send + Sync {
 
     /// Row counts of the handle's namespace.
     async fn counts(&self) -> Result<StoreCounts>;
+
+    /// Writes rows of another metadata system (e.g. MLMD), keyed by its
+    /// ids, in ONE transaction: on error nothing of the batch is written.
+    /// Source times are kept; rows imported before from the same source
+    /// into this namespace are updated only where they differ, so importing
+    /// the same batch twice changes nothing (see [`ImportBatch`]). A
+    /// reference to a source id that was never imported is
+    /// [`Error::NotFound`] naming it.
+    async fn import_batch(&self, batch: &ImportBatch) -> Result<ImportTallies>;
 }
 
 /// Checks a namespace name: `""`, or a DNS label (lowercase letters,

@@ -42,6 +42,7 @@ conformance!(
     namespaces_are_isolated,
     bad_input_writes_nothing,
     concurrent_writers_and_readers,
+    import_batch_keeps_times_and_is_idempotent,
 );
 
 #[tokio::test]

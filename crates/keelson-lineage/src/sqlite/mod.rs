@@ -21,6 +21,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::import::{ImportBatch, ImportTallies};
 use crate::lineage::{LineageGraph, LineageQuery};
 use crate::link::{Association, Attribution, ParentContext};
 use crate::node::{Artifact, Context, Execution};
@@ -610,5 +611,11 @@ impl MetadataStore for SqliteStore {
 
     async fn counts(&self) -> Result<StoreCounts> {
         self.read(read::counts).await
+    }
+
+    async fn import_batch(&self, batch: &ImportBatch) -> Result<ImportTallies> {
+        crate::types::check_name("import_batch.source", &batch.source)?;
+        let batch = batch.clone();
+        self.write(move |w, ns| w.import_batch(ns, &batch)).await
     }
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use super::backend;
 
 /// The schema version this library writes.
-pub const CURRENT_VERSION: i64 = 1;
+pub const CURRENT_VERSION: i64 = 2;
 
 /// Version 0: the prototype's layout, before namespaces and indexes.
 const V0: &str = "
@@ -89,8 +89,18 @@ CREATE INDEX association_execution ON association(execution_id, context_id);
 CREATE INDEX parent_context_parent ON parent_context(parent_context_id, context_id);
 ";
 
+/// Version 1 → 2: which rows were imported from which source (see
+/// [`crate::import`]), so a second import recognises them without a marker
+/// in the rows themselves. `kind`: 0 artifact, 1 execution, 2 context,
+/// 3 type, 4 event.
+const V1_TO_V2: &str = "
+CREATE TABLE import_source(namespace TEXT NOT NULL, source TEXT NOT NULL, kind INTEGER NOT NULL,
+    source_id INTEGER NOT NULL, target_id INTEGER NOT NULL,
+    PRIMARY KEY (namespace, source, kind, source_id)) WITHOUT ROWID;
+";
+
 /// The migrations in order: entry `i` takes version `i` to `i + 1`.
-const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V0_TO_V1];
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V0_TO_V1, V1_TO_V2];
 
 /// Creates the schema in an empty database, or migrates an older one to
 /// [`CURRENT_VERSION`], in one transaction; refuses a newer one.

@@ -25,6 +25,8 @@ use crate::value::{Properties, PropertyType, Value};
 use super::backend;
 use super::read::{self, StoredNode};
 
+mod import;
+
 /// A stored type as the writer checks nodes against it.
 struct CachedType {
     namespace: String,
@@ -222,25 +224,7 @@ impl Writer {
                 cache.remove(&id);
                 return Ok(id);
             }
-            tx.prepare_cached(
-                "INSERT INTO type(namespace, kind, name, version, description, external_id, \
-                 base_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    ns,
-                    t.kind.code(),
-                    t.name,
-                    t.version,
-                    t.description,
-                    t.external_id,
-                    t.base_type
-                ])
-            })
-            .map_err(unique(|| t.label(), "insert type"))?;
-            let id = tx.last_insert_rowid();
-            insert_type_properties(tx, id, t.properties.iter())?;
-            Ok(id)
+            insert_type(tx, ns, t)
         })
     }
 
@@ -260,7 +244,7 @@ impl Writer {
             for e in events {
                 require(tx, ns, NodeKind::Artifact, e.artifact_id)?;
                 require(tx, ns, NodeKind::Execution, e.execution_id)?;
-                insert_event(tx, e, now)?;
+                insert_event(tx, e, Some(now))?;
             }
             Ok(())
         })
@@ -285,7 +269,7 @@ impl Writer {
                         execution_id,
                         ..event.clone()
                     };
-                    insert_event(tx, &event, now)?;
+                    insert_event(tx, &event, Some(now))?;
                 }
                 artifact_ids.push(artifact_id);
             }
@@ -332,29 +316,7 @@ impl Writer {
             for l in links {
                 require(tx, ns, NodeKind::Context, l.child_id)?;
                 require(tx, ns, NodeKind::Context, l.parent_id)?;
-                // The parent, or one of its ancestors, must not be the child.
-                let cycle: Option<i64> = tx
-                    .prepare_cached(
-                        "WITH RECURSIVE up(id) AS (SELECT ?1 UNION \
-                         SELECT p.parent_context_id FROM parent_context p JOIN up ON p.context_id = up.id) \
-                         SELECT id FROM up WHERE id = ?2",
-                    )
-                    .and_then(|mut s| s.query_row([l.parent_id, l.child_id], |r| r.get(0)).optional())
-                    .map_err(backend("check parent cycle"))?;
-                if cycle.is_some() {
-                    return Err(Error::invalid(
-                        "parent_context",
-                        format!(
-                            "making context {} a parent of context {} would close a cycle",
-                            l.parent_id, l.child_id
-                        ),
-                    ));
-                }
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO parent_context(context_id, parent_context_id) VALUES (?1, ?2)",
-                )
-                .and_then(|mut s| s.execute([l.child_id, l.parent_id]))
-                .map_err(backend("insert parent context"))?;
+                link_parent(tx, l)?;
             }
             Ok(())
         })
@@ -462,6 +424,62 @@ impl Writer {
     }
 }
 
+fn insert_type(tx: &Connection, ns: &str, t: &NodeType) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO type(namespace, kind, name, version, description, external_id, \
+         base_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            ns,
+            t.kind.code(),
+            t.name,
+            t.version,
+            t.description,
+            t.external_id,
+            t.base_type
+        ])
+    })
+    .map_err(unique(|| t.label(), "insert type"))?;
+    let id = tx.last_insert_rowid();
+    insert_type_properties(tx, id, t.properties.iter())?;
+    Ok(id)
+}
+
+/// Links a child context to a parent (both known to exist in the
+/// namespace), refusing a link that would close a cycle; returns whether
+/// the link is new.
+fn link_parent(tx: &Connection, l: &ParentContext) -> Result<bool> {
+    // The parent, or one of its ancestors, must not be the child.
+    let cycle: Option<i64> = tx
+        .prepare_cached(
+            "WITH RECURSIVE up(id) AS (SELECT ?1 UNION \
+             SELECT p.parent_context_id FROM parent_context p JOIN up ON p.context_id = up.id) \
+             SELECT id FROM up WHERE id = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row([l.parent_id, l.child_id], |r| r.get(0))
+                .optional()
+        })
+        .map_err(backend("check parent cycle"))?;
+    if cycle.is_some() {
+        return Err(Error::invalid(
+            "parent_context",
+            format!(
+                "making context {} a parent of context {} would close a cycle",
+                l.parent_id, l.child_id
+            ),
+        ));
+    }
+    let added = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO parent_context(context_id, parent_context_id) VALUES (?1, ?2)",
+        )
+        .and_then(|mut s| s.execute([l.child_id, l.parent_id]))
+        .map_err(backend("insert parent context"))?;
+    Ok(added > 0)
+}
+
 fn insert_type_properties<'a>(
     tx: &Connection,
     type_id: i64,
@@ -541,7 +559,8 @@ enum LinkKind {
     Association,
 }
 
-fn link(tx: &Connection, kind: LinkKind, context_id: i64, node_id: i64) -> Result<()> {
+/// Links a node to a context; returns whether the link is new.
+fn link(tx: &Connection, kind: LinkKind, context_id: i64, node_id: i64) -> Result<bool> {
     let sql = match kind {
         LinkKind::Attribution => {
             "INSERT OR IGNORE INTO attribution(context_id, artifact_id) VALUES (?1, ?2)"
@@ -550,13 +569,16 @@ fn link(tx: &Connection, kind: LinkKind, context_id: i64, node_id: i64) -> Resul
             "INSERT OR IGNORE INTO association(context_id, execution_id) VALUES (?1, ?2)"
         }
     };
-    tx.prepare_cached(sql)
+    let added = tx
+        .prepare_cached(sql)
         .and_then(|mut s| s.execute([context_id, node_id]))
         .map_err(backend("insert link"))?;
-    Ok(())
+    Ok(added > 0)
 }
 
-fn insert_event(tx: &Connection, e: &Event, now: i64) -> Result<()> {
+/// Inserts an event with its path; a missing time becomes `now` (`None`
+/// keeps it missing). Returns the event's id.
+fn insert_event(tx: &Connection, e: &Event, now: Option<i64>) -> Result<i64> {
     tx.prepare_cached(
         "INSERT INTO event(artifact_id, execution_id, type, milliseconds_since_epoch) \
          VALUES (?1, ?2, ?3, ?4)",
@@ -566,14 +588,14 @@ fn insert_event(tx: &Connection, e: &Event, now: i64) -> Result<()> {
             e.artifact_id,
             e.execution_id,
             e.event_type.code(),
-            e.milliseconds_since_epoch.unwrap_or(now)
+            e.milliseconds_since_epoch.or(now)
         ])
     })
     .map_err(backend("insert event"))?;
-    if e.path.is_empty() {
-        return Ok(());
-    }
     let event_id = tx.last_insert_rowid();
+    if e.path.is_empty() {
+        return Ok(event_id);
+    }
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO event_path(event_id, step_index, is_index_step, step_index_value, step_key) \
@@ -588,7 +610,7 @@ fn insert_event(tx: &Connection, e: &Event, now: i64) -> Result<()> {
         stmt.execute(params![event_id, i as i64, is_index, index, key])
             .map_err(backend("insert event path"))?;
     }
-    Ok(())
+    Ok(event_id)
 }
 
 /// A node the writer can insert or update.

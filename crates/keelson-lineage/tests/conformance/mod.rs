@@ -1292,3 +1292,225 @@ pub async fn concurrent_writers_and_readers<S: MetadataStore + Clone + 'static>(
         other => panic!("{other:?}"),
     }
 }
+
+/// The import path: one batch of rows keyed by source ids, written in one
+/// transaction with the source's times, recognised on a second import.
+pub async fn import_batch_keeps_times_and_is_idempotent<S: MetadataStore>(s: &S) {
+    use keelson_lineage::{ImportBatch, SourceRow};
+    fn row<T>(source_id: i64, row: T) -> SourceRow<T> {
+        SourceRow { source_id, row }
+    }
+    let mut b = ImportBatch::new("src-a");
+    b.types = vec![
+        row(
+            7,
+            NodeType::artifact("Data").with_property("rows", PropertyType::Int),
+        ),
+        row(8, NodeType::execution("Job")),
+        row(9, NodeType::context("Run")),
+    ];
+    let ctx = |name: &str, t| Context {
+        type_id: 9,
+        create_time_since_epoch: t,
+        last_update_time_since_epoch: t + 500,
+        ..Context::new(9, name)
+    };
+    let mut run = ctx("run-a", 1000);
+    run.custom_properties
+        .insert("owner".into(), Value::String("ml".into()));
+    b.contexts = vec![row(30, run), row(31, ctx("pipe", 900))];
+    let art = |uri: &str, t| Artifact {
+        state: ArtifactState::Live,
+        create_time_since_epoch: t,
+        last_update_time_since_epoch: t + 100,
+        ..Artifact::new(7, uri)
+    };
+    let mut a = art("s3://a", 100).with_property("rows", 5_i64);
+    a.name = Some("a".into());
+    a.custom_properties
+        .insert("flag".into(), Value::Bool(false));
+    a.custom_properties.insert(
+        "cfg".into(),
+        Value::Struct(serde_json::json!({"k": [1, "x"]})),
+    );
+    b.artifacts = vec![row(10, a), row(11, art("s3://b", 150))];
+    b.executions = vec![row(
+        20,
+        Execution {
+            create_time_since_epoch: 300,
+            last_update_time_since_epoch: 400,
+            ..Execution::new(8, ExecutionState::Complete)
+        },
+    )];
+    b.events = vec![
+        row(
+            40,
+            Event {
+                artifact_id: 10,
+                execution_id: 20,
+                milliseconds_since_epoch: Some(350),
+                ..Event::new(EventType::Input).with_key("in").with_index(0)
+            },
+        ),
+        row(
+            41,
+            Event {
+                artifact_id: 11,
+                execution_id: 20,
+                ..Event::new(EventType::Output)
+            },
+        ),
+    ];
+    b.attributions = vec![
+        Attribution {
+            context_id: 30,
+            artifact_id: 10,
+        },
+        Attribution {
+            context_id: 30,
+            artifact_id: 11,
+        },
+    ];
+    b.associations = vec![Association {
+        context_id: 30,
+        execution_id: 20,
+    }];
+    b.parent_contexts = vec![ParentContext {
+        child_id: 30,
+        parent_id: 31,
+    }];
+
+    let first = ok(s.import_batch(&b).await);
+    assert_eq!(first.changed(), 14, "{first:?}");
+    assert_eq!(
+        (
+            first.types.inserted,
+            first.artifacts.inserted,
+            first.events.inserted
+        ),
+        (3, 2, 2)
+    );
+    let counts = ok(s.counts().await);
+    assert_eq!(
+        counts,
+        StoreCounts {
+            types: 3,
+            artifacts: 2,
+            executions: 1,
+            contexts: 2,
+            events: 2,
+            attributions: 2,
+            associations: 1,
+            parent_contexts: 1,
+        }
+    );
+
+    // Source times, states and every kind of value are kept.
+    let stored = ok(s.get_artifacts_by_uri("s3://a").await).remove(0);
+    assert_eq!(
+        (
+            stored.create_time_since_epoch,
+            stored.last_update_time_since_epoch
+        ),
+        (100, 200)
+    );
+    assert_eq!(stored.state, ArtifactState::Live);
+    assert_eq!(stored.name.as_deref(), Some("a"));
+    assert_eq!(stored.properties.get("rows"), Some(&Value::Int(5)));
+    assert_eq!(
+        stored.custom_properties,
+        b.artifacts[0].row.custom_properties
+    );
+    let run = ok(s.get_context_by_type_and_name("Run", None, "run-a").await).unwrap();
+    assert_eq!(
+        (
+            run.create_time_since_epoch,
+            run.last_update_time_since_epoch
+        ),
+        (1000, 1500)
+    );
+    assert_eq!(
+        ok(s.get_parent_contexts(run.id.unwrap()).await)[0].name,
+        "pipe"
+    );
+    let id = stored.id.unwrap();
+    let events = ok(s.get_events_by_artifact_ids(&[id]).await);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].milliseconds_since_epoch, Some(350));
+    assert_eq!(
+        events[0].path,
+        vec![PathStep::Key("in".into()), PathStep::Index(0)]
+    );
+    let b_id = ok(s.get_artifacts_by_uri("s3://b").await)[0].id.unwrap();
+    let output = ok(s.get_events_by_artifact_ids(&[b_id]).await);
+    assert_eq!(
+        output[0].milliseconds_since_epoch, None,
+        "a missing time stays missing"
+    );
+    let g = ok(s
+        .lineage_subgraph(&LineageQuery::upstream_of_artifact(b_id, 4))
+        .await);
+    assert_eq!(sizes(&g), (2, 1, 2, 1));
+
+    // Importing the same rows again changes nothing.
+    let again = ok(s.import_batch(&b).await);
+    assert_eq!(again.changed(), 0, "{again:?}");
+    assert_eq!(again.artifacts.unchanged, 2);
+    assert_eq!(again.parent_contexts.unchanged, 1);
+    assert_eq!(ok(s.counts().await), counts);
+
+    // A row changed in the source is rewritten, with the source's times.
+    let mut changed = b.clone();
+    changed.artifacts[0].row.state = ArtifactState::Deleted;
+    changed.artifacts[0].row.last_update_time_since_epoch = 900;
+    let third = ok(s.import_batch(&changed).await);
+    assert_eq!((third.artifacts.updated, third.changed()), (1, 1));
+    let stored = ok(s.get_artifacts_by_id(&[id]).await).remove(0);
+    assert_eq!(stored.state, ArtifactState::Deleted);
+    assert_eq!(
+        (
+            stored.create_time_since_epoch,
+            stored.last_update_time_since_epoch
+        ),
+        (100, 900)
+    );
+    assert_eq!(ok(s.counts().await), counts);
+
+    // One transaction: a dangling reference fails the whole batch.
+    let mut bad = ImportBatch::new("src-a");
+    bad.artifacts = vec![row(12, art("s3://c", 1))];
+    bad.events = vec![row(
+        42,
+        Event {
+            artifact_id: 12,
+            execution_id: 99,
+            ..Event::new(EventType::Output)
+        },
+    )];
+    let e = s.import_batch(&bad).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::NotFound { what } if what.contains("execution 99")),
+        "{e}"
+    );
+    assert_eq!(ok(s.counts().await), counts);
+    assert!(ok(s.get_artifacts_by_uri("s3://c").await).is_empty());
+
+    // Another source's types are matched by kind, name and version.
+    let mut other = ImportBatch::new("src-b");
+    other.types = b.types.clone();
+    let t = ok(s.import_batch(&other).await);
+    assert_eq!((t.types.unchanged, t.changed()), (3, 0));
+
+    // Another namespace imports its own copy, and sees nothing of this one.
+    let team = s.namespace("team-b").unwrap();
+    assert_eq!(ok(team.import_batch(&b).await).changed(), 14);
+    assert_eq!(ok(team.counts().await), counts);
+    assert_eq!(ok(s.counts().await), counts);
+
+    // The normal puts still stamp the current time.
+    let mut stamped = art("s3://now", 5);
+    stamped.type_id = stored.type_id;
+    let now_id = ok(s.put_artifacts(&[stamped]).await)[0];
+    let now = ok(s.get_artifacts_by_id(&[now_id]).await).remove(0);
+    assert!(now.create_time_since_epoch > 1_000_000_000_000);
+}
