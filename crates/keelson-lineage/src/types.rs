@@ -21,6 +21,30 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
+    /// The node table in the store's schema (`docs/lineage.md`).
+    pub fn table(self) -> &'static str {
+        // The node tables are named after their kinds.
+        self.name()
+    }
+
+    /// The table of this kind's properties.
+    pub(crate) fn property_table(self) -> &'static str {
+        match self {
+            NodeKind::Artifact => "artifact_property",
+            NodeKind::Execution => "execution_property",
+            NodeKind::Context => "context_property",
+        }
+    }
+
+    /// The property table's column naming the node.
+    pub(crate) fn property_owner(self) -> &'static str {
+        match self {
+            NodeKind::Artifact => "artifact_id",
+            NodeKind::Execution => "execution_id",
+            NodeKind::Context => "context_id",
+        }
+    }
+
     /// The numeric code stored in `type.kind`.
     pub fn code(self) -> i64 {
         match self {

@@ -27,31 +27,6 @@ impl NodeKind {
     /// Every kind.
     pub const ALL: [NodeKind; 3] = [NodeKind::Artifact, NodeKind::Execution, NodeKind::Context];
 
-    /// The node table.
-    pub fn table(self) -> &'static str {
-        match self {
-            NodeKind::Artifact => "artifact",
-            NodeKind::Execution => "execution",
-            NodeKind::Context => "context",
-        }
-    }
-
-    fn property_table(self) -> &'static str {
-        match self {
-            NodeKind::Artifact => "artifact_property",
-            NodeKind::Execution => "execution_property",
-            NodeKind::Context => "context_property",
-        }
-    }
-
-    fn property_owner(self) -> &'static str {
-        match self {
-            NodeKind::Artifact => "artifact_id",
-            NodeKind::Execution => "execution_id",
-            NodeKind::Context => "context_id",
-        }
-    }
-
     fn has_field(self, field: Field) -> bool {
         match field {
             Field::Uri | Field::State => self == NodeKind::Artifact,

@@ -237,6 +237,22 @@ impl SqliteStore {
         rx.await.map_err(|_| Error::Closed)?
     }
 
+    /// The nodes of one type, or its one node of that name.
+    async fn nodes_by_type<N: read::StoredNode>(
+        &self,
+        type_name: &str,
+        type_version: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Vec<N>> {
+        let (n, v, name) = (
+            type_name.to_owned(),
+            type_version.map(str::to_owned),
+            name.map(str::to_owned),
+        );
+        self.read(move |c, ns| read::nodes_by_type(c, ns, &n, v.as_deref(), name.as_deref()))
+            .await
+    }
+
     /// Runs `f` in a read transaction on a pooled read connection (on the
     /// writer for an in-memory store).
     async fn read<T, F>(&self, f: F) -> Result<T>
@@ -431,9 +447,7 @@ impl MetadataStore for SqliteStore {
         type_name: &str,
         type_version: Option<&str>,
     ) -> Result<Vec<Artifact>> {
-        let (n, v) = (type_name.to_owned(), type_version.map(str::to_owned));
-        self.read(move |c, ns| read::nodes_by_type(c, ns, &n, v.as_deref(), None))
-            .await
+        self.nodes_by_type(type_name, type_version, None).await
     }
 
     async fn get_executions_by_type(
@@ -441,9 +455,7 @@ impl MetadataStore for SqliteStore {
         type_name: &str,
         type_version: Option<&str>,
     ) -> Result<Vec<Execution>> {
-        let (n, v) = (type_name.to_owned(), type_version.map(str::to_owned));
-        self.read(move |c, ns| read::nodes_by_type(c, ns, &n, v.as_deref(), None))
-            .await
+        self.nodes_by_type(type_name, type_version, None).await
     }
 
     async fn get_contexts_by_type(
@@ -451,9 +463,7 @@ impl MetadataStore for SqliteStore {
         type_name: &str,
         type_version: Option<&str>,
     ) -> Result<Vec<Context>> {
-        let (n, v) = (type_name.to_owned(), type_version.map(str::to_owned));
-        self.read(move |c, ns| read::nodes_by_type(c, ns, &n, v.as_deref(), None))
-            .await
+        self.nodes_by_type(type_name, type_version, None).await
     }
 
     async fn get_artifact_by_type_and_name(
@@ -462,13 +472,10 @@ impl MetadataStore for SqliteStore {
         type_version: Option<&str>,
         name: &str,
     ) -> Result<Option<Artifact>> {
-        let (n, v, name) = (
-            type_name.to_owned(),
-            type_version.map(str::to_owned),
-            name.to_owned(),
-        );
-        self.read(move |c, ns| Ok(read::nodes_by_type(c, ns, &n, v.as_deref(), Some(&name))?.pop()))
-            .await
+        Ok(self
+            .nodes_by_type(type_name, type_version, Some(name))
+            .await?
+            .pop())
     }
 
     async fn get_execution_by_type_and_name(
@@ -477,13 +484,10 @@ impl MetadataStore for SqliteStore {
         type_version: Option<&str>,
         name: &str,
     ) -> Result<Option<Execution>> {
-        let (n, v, name) = (
-            type_name.to_owned(),
-            type_version.map(str::to_owned),
-            name.to_owned(),
-        );
-        self.read(move |c, ns| Ok(read::nodes_by_type(c, ns, &n, v.as_deref(), Some(&name))?.pop()))
-            .await
+        Ok(self
+            .nodes_by_type(type_name, type_version, Some(name))
+            .await?
+            .pop())
     }
 
     async fn get_context_by_type_and_name(
@@ -492,13 +496,10 @@ impl MetadataStore for SqliteStore {
         type_version: Option<&str>,
         name: &str,
     ) -> Result<Option<Context>> {
-        let (n, v, name) = (
-            type_name.to_owned(),
-            type_version.map(str::to_owned),
-            name.to_owned(),
-        );
-        self.read(move |c, ns| Ok(read::nodes_by_type(c, ns, &n, v.as_deref(), Some(&name))?.pop()))
-            .await
+        Ok(self
+            .nodes_by_type(type_name, type_version, Some(name))
+            .await?
+            .pop())
     }
 
     async fn get_artifacts_by_uri(&self, uri: &str) -> Result<Vec<Artifact>> {

@@ -25,9 +25,6 @@ use super::backend;
 /// A node type as stored: its tables and how a row reads back.
 pub(crate) trait StoredNode: Sized + Send + 'static {
     const KIND: NodeKind;
-    const TABLE: &'static str;
-    const PROPERTY_TABLE: &'static str;
-    const ID_COLUMN: &'static str;
     /// The selected columns, `t.id` first.
     const COLUMNS: &'static str;
     fn from_row(row: &Row<'_>) -> Result<Self>;
@@ -41,11 +38,38 @@ fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, i: usize) -> Result<T> {
     row.get(i).map_err(backend("read row"))
 }
 
+/// The accessors every node type implements the same way over its
+/// `id`, `type_id`, `properties` and `custom_properties` fields.
+macro_rules! node_fields {
+    () => {
+        fn id(&self) -> Option<i64> {
+            self.id
+        }
+
+        fn type_id(&self) -> i64 {
+            self.type_id
+        }
+
+        fn properties(&self, custom: bool) -> &Properties {
+            if custom {
+                &self.custom_properties
+            } else {
+                &self.properties
+            }
+        }
+
+        fn properties_mut(&mut self, custom: bool) -> &mut Properties {
+            if custom {
+                &mut self.custom_properties
+            } else {
+                &mut self.properties
+            }
+        }
+    };
+}
+
 impl StoredNode for Artifact {
     const KIND: NodeKind = NodeKind::Artifact;
-    const TABLE: &'static str = "artifact";
-    const PROPERTY_TABLE: &'static str = "artifact_property";
-    const ID_COLUMN: &'static str = "artifact_id";
     const COLUMNS: &'static str = "t.id, t.type_id, t.name, t.uri, t.state, t.external_id, \
         t.create_time_since_epoch, t.last_update_time_since_epoch";
 
@@ -72,36 +96,11 @@ impl StoredNode for Artifact {
         })
     }
 
-    fn id(&self) -> Option<i64> {
-        self.id
-    }
-
-    fn type_id(&self) -> i64 {
-        self.type_id
-    }
-
-    fn properties(&self, custom: bool) -> &Properties {
-        if custom {
-            &self.custom_properties
-        } else {
-            &self.properties
-        }
-    }
-
-    fn properties_mut(&mut self, custom: bool) -> &mut Properties {
-        if custom {
-            &mut self.custom_properties
-        } else {
-            &mut self.properties
-        }
-    }
+    node_fields!();
 }
 
 impl StoredNode for Execution {
     const KIND: NodeKind = NodeKind::Execution;
-    const TABLE: &'static str = "execution";
-    const PROPERTY_TABLE: &'static str = "execution_property";
-    const ID_COLUMN: &'static str = "execution_id";
     const COLUMNS: &'static str = "t.id, t.type_id, t.name, t.last_known_state, t.external_id, \
         t.create_time_since_epoch, t.last_update_time_since_epoch";
 
@@ -127,36 +126,11 @@ impl StoredNode for Execution {
         })
     }
 
-    fn id(&self) -> Option<i64> {
-        self.id
-    }
-
-    fn type_id(&self) -> i64 {
-        self.type_id
-    }
-
-    fn properties(&self, custom: bool) -> &Properties {
-        if custom {
-            &self.custom_properties
-        } else {
-            &self.properties
-        }
-    }
-
-    fn properties_mut(&mut self, custom: bool) -> &mut Properties {
-        if custom {
-            &mut self.custom_properties
-        } else {
-            &mut self.properties
-        }
-    }
+    node_fields!();
 }
 
 impl StoredNode for Context {
     const KIND: NodeKind = NodeKind::Context;
-    const TABLE: &'static str = "context";
-    const PROPERTY_TABLE: &'static str = "context_property";
-    const ID_COLUMN: &'static str = "context_id";
     const COLUMNS: &'static str = "t.id, t.type_id, t.name, t.external_id, \
         t.create_time_since_epoch, t.last_update_time_since_epoch";
 
@@ -173,29 +147,7 @@ impl StoredNode for Context {
         })
     }
 
-    fn id(&self) -> Option<i64> {
-        self.id
-    }
-
-    fn type_id(&self) -> i64 {
-        self.type_id
-    }
-
-    fn properties(&self, custom: bool) -> &Properties {
-        if custom {
-            &self.custom_properties
-        } else {
-            &self.properties
-        }
-    }
-
-    fn properties_mut(&mut self, custom: bool) -> &mut Properties {
-        if custom {
-            &mut self.custom_properties
-        } else {
-            &mut self.properties
-        }
-    }
+    node_fields!();
 }
 
 pub(crate) fn id_array(ids: &[i64]) -> Rc<Vec<SqlValue>> {
@@ -225,7 +177,7 @@ pub(crate) fn nodes<N: StoredNode>(conn: &Connection, ns: &str, ids: &[i64]) -> 
     let sql = format!(
         "SELECT {} FROM {} t WHERE t.id IN rarray(?1) AND +t.namespace = ?2 ORDER BY t.id",
         N::COLUMNS,
-        N::TABLE
+        N::KIND.table()
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(backend("prepare"))?;
     let mut rows = stmt
@@ -243,8 +195,8 @@ pub(crate) fn nodes<N: StoredNode>(conn: &Connection, ns: &str, ids: &[i64]) -> 
     let sql = format!(
         "SELECT {id}, name, is_custom_property, int_value, double_value, string_value, \
          bool_value, struct_value FROM {table} WHERE {id} IN rarray(?1)",
-        id = N::ID_COLUMN,
-        table = N::PROPERTY_TABLE
+        id = N::KIND.property_owner(),
+        table = N::KIND.property_table()
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(backend("prepare"))?;
     let mut rows = stmt
@@ -421,14 +373,17 @@ pub(crate) fn nodes_by_type<N: StoredNode>(
     let ids = match name {
         None => ids_of(
             conn,
-            &format!("SELECT id FROM {} WHERE type_id = ?1 ORDER BY id", N::TABLE),
+            &format!(
+                "SELECT id FROM {} WHERE type_id = ?1 ORDER BY id",
+                N::KIND.table()
+            ),
             [type_id],
         )?,
         Some(name) => ids_of(
             conn,
             &format!(
                 "SELECT id FROM {} WHERE type_id = ?1 AND name = ?2",
-                N::TABLE
+                N::KIND.table()
             ),
             params![type_id, name],
         )?,
@@ -452,7 +407,7 @@ pub(crate) fn nodes_by_external_ids<N: StoredNode>(
 ) -> Result<Vec<N>> {
     let sql = format!(
         "SELECT id FROM {} WHERE namespace = ?1 AND external_id IN rarray(?2) ORDER BY id",
-        N::TABLE
+        N::KIND.table()
     );
     let ids = ids_of(conn, &sql, params![ns, text_array(external_ids)])?;
     nodes(conn, ns, &ids)
@@ -621,7 +576,7 @@ pub(crate) fn list<N: StoredNode>(
     let mut params: Vec<SqlValue> = vec![SqlValue::Text(ns.to_owned())];
     let mut sql = format!(
         "SELECT t.id, {column} FROM {} t WHERE t.namespace = ?1",
-        N::TABLE
+        N::KIND.table()
     );
     if let Some(text) = &options.filter_query {
         let filter = crate::filter::parse(text)?;

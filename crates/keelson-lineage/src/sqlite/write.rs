@@ -851,8 +851,8 @@ fn upsert<N: WritableNode>(
             node.update(tx, ns, id, now)?;
             tx.prepare_cached(&format!(
                 "DELETE FROM {} WHERE {} = ?1",
-                N::PROPERTY_TABLE,
-                N::ID_COLUMN
+                N::KIND.property_table(),
+                N::KIND.property_owner()
             ))
             .and_then(|mut s| s.execute([id]))
             .map_err(backend("replace properties"))?;
@@ -877,8 +877,8 @@ fn write_properties<N: StoredNode>(
         .prepare_cached(&format!(
             "INSERT INTO {}({}, name, is_custom_property, int_value, double_value, string_value, \
              bool_value, struct_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            N::PROPERTY_TABLE,
-            N::ID_COLUMN
+            N::KIND.property_table(),
+            N::KIND.property_owner()
         ))
         .map_err(backend("prepare"))?;
     for (name, value) in props {

@@ -168,7 +168,7 @@ impl Target<'_> {
             .prepare_cached(&format!(
                 "UPDATE {} SET create_time_since_epoch = ?1, last_update_time_since_epoch = ?2 \
                  WHERE id = ?3",
-                N::TABLE
+                N::KIND.table()
             ))
             .and_then(|mut s| s.execute(params![create, update, id]))
             .map_err(backend("keep source times"))?;
