@@ -3,8 +3,9 @@
 //! The protocol (see [`lease`](crate::lease) for the handshake):
 //!
 //! 1. Take the collector's lock (`gc.lock`, create-only, with an expiry).
-//! 2. Wait until no live writer lease is left; writers arriving now see the
-//!    lock and wait. A writer holds its lease from before its first blob
+//! 2. Wait until no live writer lease is left, or give up with
+//!    [`Error::Busy`](crate::Error::Busy) after `wait_for_writers`: writers
+//!    have priority. Writers arriving now see the lock and wait. A writer holds its lease from before its first blob
 //!    until after its version exists ([`ArtifactStore::publish`]), so when the
 //!    wait ends, every blob a put was about to reference is referenced.
 //! 3. Mark: every manifest a version or alias record points at, and every
@@ -94,7 +95,7 @@ impl ArtifactStore {
     pub async fn gc(&self, options: &GcOptions) -> Result<GcReport> {
         let lock = self.gc_lock_path();
         // The lock lives as long as a lease: the wait plus the sweep must fit.
-        let body = Expiry::after(self.options.lease_ttl);
+        let body = Expiry::lock(self.options.lease_ttl);
         if !self.create(&lock, body.clone()).await? {
             let live = self
                 .read_opt(&lock)

@@ -4,11 +4,17 @@
 //! A writer first writes its lease, *then* looks for the collector's lock;
 //! the collector first writes its lock, *then* lists leases. Whichever of the
 //! two writes comes second, its owner sees the other's object: either the
-//! writer backs off (deletes its lease and waits for the lock to go) or the
-//! collector waits for the lease to go. So no put runs while a collection
-//! marks and sweeps. Both objects carry an expiry so a crashed process blocks
-//! the other side for at most one lease lifetime. This needs a store whose
-//! reads see earlier writes (local files, memory, S3 since 2020).
+//! writer waits for that collection to end or the collector waits for the
+//! lease to go. So no put runs while a collection marks and sweeps.
+//!
+//! Writers have priority. A waiting writer keeps its lease, so a collector
+//! still waiting for writers gives up with [`Error::Busy`] rather than hold
+//! puts back; and the writer waits only for the collection whose lock it saw
+//! (each lock names its holder), because any later collection lists leases
+//! after taking its lock and so waits for this one. A collector run in a loop
+//! therefore cannot starve puts. Both objects carry an expiry so a crashed
+//! process blocks the other side for at most one lease lifetime. This needs a
+//! store whose reads see earlier writes (local files, memory, S3 since 2020).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,12 +32,25 @@ pub(crate) const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Expiry {
     pub(crate) expires_at_ms: u64,
+    /// Tells one collector's lock from the next; leases leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) holder: Option<String>,
 }
 
 impl Expiry {
     pub(crate) fn after(ttl: Duration) -> Vec<u8> {
+        Self::body(ttl, None)
+    }
+
+    /// The body of a collector's lock, unique to this collection.
+    pub(crate) fn lock(ttl: Duration) -> Vec<u8> {
+        Self::body(ttl, Some(unique_id()))
+    }
+
+    fn body(ttl: Duration, holder: Option<String>) -> Vec<u8> {
         let doc = Expiry {
             expires_at_ms: now_ms().saturating_add(duration_ms(ttl)),
+            holder,
         };
         serde_json::to_vec(&doc).unwrap_or_default()
     }
@@ -56,30 +75,37 @@ impl ArtifactStore {
         self.path("gc.lock")
     }
 
-    pub(crate) async fn gc_running(&self) -> Result<bool> {
+    /// The body of the collector's lock while it is in force.
+    async fn live_lock(&self) -> Result<Option<bytes::Bytes>> {
         Ok(self
             .read_opt(&self.gc_lock_path())
             .await?
-            .is_some_and(|b| Expiry::live(&b)))
+            .filter(|b| Expiry::live(b)))
     }
 
-    /// Takes a writer lease, waiting (up to `lock_wait`) while a collection runs.
+    /// Takes a writer lease, waiting (up to `lock_wait`) for a collection
+    /// that may already have stopped looking at leases.
     pub(crate) async fn lease(&self) -> Result<Lease> {
+        let path = self.path(&format!("leases/{}", unique_id()));
+        self.write(&path, Expiry::after(self.options.lease_ttl))
+            .await?;
+        let lease = Lease {
+            store: self.clone(),
+            path,
+            renewed: Mutex::new(Instant::now()),
+            released: false,
+        };
+        let Some(seen) = self.live_lock().await? else {
+            return Ok(lease);
+        };
         let deadline = Instant::now() + self.options.lock_wait;
         loop {
-            let path = self.path(&format!("leases/{}", unique_id()));
-            self.write(&path, Expiry::after(self.options.lease_ttl))
-                .await?;
-            if !self.gc_running().await? {
-                return Ok(Lease {
-                    store: self.clone(),
-                    path,
-                    renewed: Mutex::new(Instant::now()),
-                    released: false,
-                });
+            tokio::time::sleep(POLL).await;
+            if self.live_lock().await?.is_none_or(|now| now != seen) {
+                return Ok(lease);
             }
-            self.delete(&path).await?;
             if Instant::now() >= deadline {
+                lease.release().await?;
                 return Err(Error::Busy {
                     reason: format!(
                         "a garbage collection of tenant {} held its lock for longer than {:?}",
@@ -87,7 +113,7 @@ impl ArtifactStore {
                     ),
                 });
             }
-            tokio::time::sleep(POLL).await;
+            lease.keep_alive().await?;
         }
     }
 }
