@@ -145,6 +145,32 @@ async fn two_stores_on_one_file_do_not_surface_locks() {
     }
 }
 
+/// A node changed through one store and given back unchanged to the other
+/// is written there: the other's writer notices the foreign commit before
+/// trusting what it last wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_cache_follows_other_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("n.db");
+    let one = SqliteStore::open(&path).await.unwrap();
+    let two = SqliteStore::open(&path).await.unwrap();
+    let t = conformance::setup_types(&one).await;
+    let id = one
+        .put_artifacts(&[Artifact::new(t.data, "first")])
+        .await
+        .unwrap()[0];
+    let first = one.get_artifacts_by_id(&[id]).await.unwrap().remove(0);
+    one.put_artifacts(std::slice::from_ref(&first)).await.unwrap();
+    let second = Artifact {
+        uri: Some("second".to_owned()),
+        ..first.clone()
+    };
+    two.put_artifacts(&[second]).await.unwrap();
+    one.put_artifacts(&[first]).await.unwrap();
+    let stored = two.get_artifacts_by_id(&[id]).await.unwrap().remove(0);
+    assert_eq!(stored.uri.as_deref(), Some("first"));
+}
+
 /// A type added through one store is seen by the other's writer (its type
 /// cache notices the other connection's commit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

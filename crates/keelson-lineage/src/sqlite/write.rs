@@ -34,10 +34,49 @@ struct CachedType {
     properties: BTreeMap<String, PropertyType>,
 }
 
+/// How many nodes of each kind [`RecentNodes`] keeps before starting over.
+const RECENT_NODES: usize = 4096;
+
+/// Nodes this writer wrote or checked lately, keyed by id with their
+/// namespace: a node passed back unchanged (the inputs of a pipeline step)
+/// is then recognised without reading it back, which was a quarter of the
+/// work of an ingest.
+#[derive(Default)]
+pub(crate) struct RecentNodes {
+    artifacts: HashMap<i64, (String, Artifact)>,
+    executions: HashMap<i64, (String, Execution)>,
+    contexts: HashMap<i64, (String, Context)>,
+}
+
+/// What the writer remembers between writes. It holds only while no other
+/// connection commits (the writer compares `data_version` before every
+/// batch) and no write of this writer rolls back; either empties it.
+#[derive(Default)]
+pub(crate) struct Caches {
+    types: HashMap<i64, Arc<CachedType>>,
+    nodes: RecentNodes,
+}
+
+impl RecentNodes {
+    fn forget(&mut self, kind: NodeKind, id: i64) {
+        match kind {
+            NodeKind::Artifact => self.artifacts.remove(&id).map(|_| ()),
+            NodeKind::Execution => self.executions.remove(&id).map(|_| ()),
+            NodeKind::Context => self.contexts.remove(&id).map(|_| ()),
+        };
+    }
+}
+
+impl Caches {
+    fn clear(&mut self) {
+        *self = Caches::default();
+    }
+}
+
 /// The writer's connection and what it caches.
 pub(crate) struct Writer {
     conn: Connection,
-    types: HashMap<i64, Arc<CachedType>>,
+    caches: Caches,
     /// SQLite's `data_version` when the cache was last known fresh: it
     /// changes when another connection (another process) commits.
     data_version: i64,
@@ -90,10 +129,10 @@ pub(crate) fn serve(mut writer: Writer, jobs: &mpsc::Receiver<Box<dyn Job>>) {
                 // A savepoint unwinds itself; a lone write's half-done work
                 // goes with the whole transaction.
                 Err(_) if !writer.isolate => {
-                    writer.types.clear();
+                    writer.caches.clear();
                     let _ = writer.conn.execute_batch("ROLLBACK; BEGIN IMMEDIATE");
                 }
-                Err(_) => writer.types.clear(),
+                Err(_) => writer.caches.clear(),
             }
         }
         let outcome = writer.commit();
@@ -131,7 +170,7 @@ impl Writer {
     pub(crate) fn new(conn: Connection) -> Result<Self> {
         let mut w = Self {
             conn,
-            types: HashMap::new(),
+            caches: Caches::default(),
             data_version: 0,
             isolate: false,
         };
@@ -151,7 +190,7 @@ impl Writer {
     fn begin(&mut self) -> Result<()> {
         let dv = self.current_data_version()?;
         if dv != self.data_version {
-            self.types.clear();
+            self.caches.clear();
             self.data_version = dv;
         }
         self.conn
@@ -167,7 +206,7 @@ impl Writer {
                 if !self.conn.is_autocommit() {
                     let _ = self.conn.execute_batch("ROLLBACK");
                 }
-                self.types.clear();
+                self.caches.clear();
                 Err(e.to_string())
             }
         }
@@ -179,13 +218,13 @@ impl Writer {
     /// the sub-journal copy of every page it changes.
     fn transaction<T>(
         &mut self,
-        f: impl FnOnce(&Connection, &mut HashMap<i64, Arc<CachedType>>) -> Result<T>,
+        f: impl FnOnce(&Connection, &mut Caches) -> Result<T>,
     ) -> Result<T> {
         if !self.isolate {
-            return match f(&self.conn, &mut self.types) {
+            return match f(&self.conn, &mut self.caches) {
                 Ok(v) => Ok(v),
                 Err(e) => {
-                    self.types.clear();
+                    self.caches.clear();
                     self.conn
                         .execute_batch("ROLLBACK; BEGIN IMMEDIATE")
                         .map_err(backend("roll back"))?;
@@ -194,14 +233,14 @@ impl Writer {
             };
         }
         let sp = self.conn.savepoint().map_err(backend("savepoint"))?;
-        match f(&sp, &mut self.types) {
+        match f(&sp, &mut self.caches) {
             Ok(v) => {
                 sp.commit().map_err(backend("release savepoint"))?;
                 Ok(v)
             }
             Err(e) => {
                 // A failed write may have cached a type it then rolled back.
-                self.types.clear();
+                self.caches.clear();
                 drop(sp);
                 Err(e)
             }
@@ -221,7 +260,7 @@ impl Writer {
                 let id = stored.id.unwrap_or_default();
                 let added = evolve_type(&stored, t, options)?;
                 insert_type_properties(tx, id, added.iter().map(|(n, ty)| (n, ty)))?;
-                cache.remove(&id);
+                cache.types.remove(&id);
                 return Ok(id);
             }
             insert_type(tx, ns, t)
@@ -329,8 +368,9 @@ impl Writer {
         id: i64,
         policy: DeletePolicy,
     ) -> Result<()> {
-        self.transaction(|tx, _| {
+        self.transaction(|tx, cache| {
             require(tx, ns, kind, id)?;
+            cache.nodes.forget(kind, id);
             // (label, count query, delete statement) per kind of link.
             let links: &[(&str, &str, &str)] = match kind {
                 NodeKind::Artifact => &[
@@ -614,7 +654,7 @@ fn insert_event(tx: &Connection, e: &Event, now: Option<i64>) -> Result<i64> {
 }
 
 /// A node the writer can insert or update.
-pub(crate) trait WritableNode: StoredNode {
+pub(crate) trait WritableNode: StoredNode + Clone {
     fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()>;
     /// `kind "name"` for messages about duplicates.
     fn label(&self) -> String;
@@ -624,6 +664,8 @@ pub(crate) trait WritableNode: StoredNode {
     fn update(&self, tx: &Connection, ns: &str, id: i64, now: i64) -> Result<()>;
     /// Whether `stored` holds what `self` would write (times aside).
     fn same_content(&self, stored: &Self) -> bool;
+    /// The writer's recent nodes of this kind.
+    fn recent(nodes: &mut RecentNodes) -> &mut HashMap<i64, (String, Self)>;
 }
 
 fn map_write(label: String, operation: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
@@ -631,6 +673,10 @@ fn map_write(label: String, operation: &'static str) -> impl FnOnce(rusqlite::Er
 }
 
 impl WritableNode for Artifact {
+    fn recent(nodes: &mut RecentNodes) -> &mut HashMap<i64, (String, Self)> {
+        &mut nodes.artifacts
+    }
+
     fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()> {
         Artifact::validate(self, declared)
     }
@@ -699,6 +745,10 @@ impl WritableNode for Artifact {
 }
 
 impl WritableNode for Execution {
+    fn recent(nodes: &mut RecentNodes) -> &mut HashMap<i64, (String, Self)> {
+        &mut nodes.executions
+    }
+
     fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()> {
         Execution::validate(self, declared)
     }
@@ -765,6 +815,10 @@ impl WritableNode for Execution {
 }
 
 impl WritableNode for Context {
+    fn recent(nodes: &mut RecentNodes) -> &mut HashMap<i64, (String, Self)> {
+        &mut nodes.contexts
+    }
+
     fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()> {
         Context::validate(self, declared)
     }
@@ -818,16 +872,23 @@ impl WritableNode for Context {
 /// Inserts (id `None`) or updates one node with its properties; returns its id.
 fn upsert<N: WritableNode>(
     tx: &Connection,
-    cache: &mut HashMap<i64, Arc<CachedType>>,
+    cache: &mut Caches,
     ns: &str,
     now: i64,
     node: &N,
 ) -> Result<i64> {
-    let ty = type_of(tx, cache, ns, N::KIND, node.type_id())?;
+    let ty = type_of(tx, &mut cache.types, ns, N::KIND, node.type_id())?;
     node.validate(&ty.properties)?;
+    let recent = N::recent(&mut cache.nodes);
     let id = match node.id() {
         None => node.insert(tx, ns, now)?,
         Some(id) => {
+            if recent
+                .get(&id)
+                .is_some_and(|(n, known)| n == ns && node.same_content(known))
+            {
+                return Ok(id);
+            }
             let Some(stored) = read::nodes::<N>(tx, ns, &[id])?.pop() else {
                 return Err(Error::not_found(format!("{} {id}", N::KIND)));
             };
@@ -846,6 +907,7 @@ fn upsert<N: WritableNode>(
             // is not rewritten: no pages to write, and its update time
             // keeps meaning "last changed".
             if node.same_content(&stored) {
+                remember(recent, id, ns, stored);
                 return Ok(id);
             }
             node.update(tx, ns, id, now)?;
@@ -861,7 +923,15 @@ fn upsert<N: WritableNode>(
     };
     write_properties::<N>(tx, id, node.properties(false), false)?;
     write_properties::<N>(tx, id, node.properties(true), true)?;
+    remember(recent, id, ns, node.clone());
     Ok(id)
+}
+
+fn remember<N>(recent: &mut HashMap<i64, (String, N)>, id: i64, ns: &str, node: N) {
+    if recent.len() >= RECENT_NODES {
+        recent.clear();
+    }
+    recent.insert(id, (ns.to_owned(), node));
 }
 
 fn write_properties<N: StoredNode>(

@@ -464,6 +464,40 @@ pub async fn put_execution_reuses_nodes<S: MetadataStore>(s: &S) {
     assert_eq!(r.artifact_ids.len(), 1);
     assert!(r.context_ids.is_empty());
     assert_eq!(ok(s.counts().await).events, 3);
+    // A failed write leaves its nodes as they were, and the same node given
+    // again afterwards is written, not taken for what is stored.
+    let changed = Artifact {
+        uri: Some("changed".to_owned()),
+        ..shared.clone()
+    };
+    let failed = s
+        .put_execution(
+            &Execution::new(t.step, ExecutionState::Complete),
+            &[(changed.clone(), Some(Event::new(EventType::Input)))],
+            &[Context::new(t.run + 1000, "no such type")],
+        )
+        .await;
+    assert!(failed.is_err());
+    let uri = |a: Vec<Artifact>| a.into_iter().next().and_then(|a| a.uri);
+    assert_eq!(
+        uri(ok(s.get_artifacts_by_id(&[aid]).await)).as_deref(),
+        Some("shared")
+    );
+    ok(s.put_artifacts(&[changed]).await);
+    assert_eq!(
+        uri(ok(s.get_artifacts_by_id(&[aid]).await)).as_deref(),
+        Some("changed")
+    );
+    // A deleted node given again with its id is not found, however recently
+    // it was written.
+    let gone_id = ok(s.put_artifacts(&[Artifact::new(t.data, "gone")]).await)[0];
+    let gone = ok(s.get_artifacts_by_id(&[gone_id]).await).remove(0);
+    ok(s.put_artifacts(std::slice::from_ref(&gone)).await);
+    ok(s.delete_artifact(gone_id, DeletePolicy::Refuse).await);
+    assert!(matches!(
+        s.put_artifacts(&[gone]).await,
+        Err(Error::NotFound { .. })
+    ));
 }
 
 pub async fn list_and_paginate<S: MetadataStore>(s: &S) {

@@ -2,9 +2,6 @@
 //! rows keyed by a source's ids, written with their own times, recognised
 //! on a second import through the `import_source` table.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Result};
@@ -15,7 +12,7 @@ use crate::node::{Artifact, Context, Execution};
 use crate::types::{NodeKind, NodeType, TypeOptions, evolve_type};
 
 use super::{
-    CachedType, LinkKind, WritableNode, Writer, backend, insert_event, insert_type,
+    Caches, LinkKind, WritableNode, Writer, backend, insert_event, insert_type,
     insert_type_properties, link, link_parent, now_ms, read, require, upsert,
 };
 
@@ -125,7 +122,7 @@ impl Target<'_> {
 
     fn import_node<N: Importable>(
         &self,
-        cache: &mut HashMap<i64, Arc<CachedType>>,
+        cache: &mut Caches,
         row: &SourceRow<N>,
         now: i64,
     ) -> Result<Outcome> {
@@ -220,7 +217,7 @@ impl Writer {
             for row in &batch.types {
                 let (id, outcome) = target.import_type(row)?;
                 // Its properties may have grown.
-                cache.remove(&id);
+                cache.types.remove(&id);
                 tally(&mut out.types, outcome);
             }
             for row in &batch.contexts {
