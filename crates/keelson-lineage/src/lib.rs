@@ -88,9 +88,15 @@
 //!   generates any run's nodes, the query targets and the expected result
 //!   sizes; [`workload::BenchReport`] is the results JSON that the
 //!   `lineage_bench` example (the benchmark runner) prints.
+//! * [`registry`]: Kubeflow Model Registry's entities (registered models,
+//!   model versions, model and doc artifacts, serving environments,
+//!   inference services, serve models) with its MLMD mapping and its
+//!   create, get, find, list, partial update and archive operations, over
+//!   any store ([`registry::ModelRegistry`]); lineage reaches from an
+//!   inference service back to the training data.
 //!
-//! Not here yet: the PostgreSQL backend, the model registry layer and
-//! Arrow/Parquet export. See docs/lineage.md.
+//! Not here yet: the PostgreSQL backend and Arrow/Parquet export. See
+//! docs/lineage.md.
 //!
 //! # Dependencies, and why
 //!
@@ -125,6 +131,7 @@ pub mod lineage;
 pub mod link;
 pub mod mlmd;
 pub mod node;
+pub mod registry;
 pub mod sqlite;
 pub mod store;
 pub mod types;
