@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, mpsc};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -18,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, PathStep};
 use crate::link::{Association, Attribution, ParentContext};
 use crate::node::{Artifact, Context, Execution};
+use crate::record::{NodeRecord, now_ms};
 use crate::store::{DeletePolicy, PutExecutionResult};
 use crate::types::{NodeKind, NodeType, TypeOptions, evolve_type};
 use crate::value::{Properties, PropertyType, Value};
@@ -101,13 +101,6 @@ pub(crate) fn serve(mut writer: Writer, jobs: &mpsc::Receiver<Box<dyn Job>>) {
             reply(outcome.as_ref().err().map(String::as_str));
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -615,15 +608,10 @@ fn insert_event(tx: &Connection, e: &Event, now: Option<i64>) -> Result<i64> {
 
 /// A node the writer can insert or update.
 pub(crate) trait WritableNode: StoredNode {
-    fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()>;
-    /// `kind "name"` for messages about duplicates.
-    fn label(&self) -> String;
     /// Inserts the row (properties aside) and returns the new id.
     fn insert(&self, tx: &Connection, ns: &str, now: i64) -> Result<i64>;
     /// Updates the row `id` (known to exist in `ns` with the same type).
     fn update(&self, tx: &Connection, ns: &str, id: i64, now: i64) -> Result<()>;
-    /// Whether `stored` holds what `self` would write (times aside).
-    fn same_content(&self, stored: &Self) -> bool;
 }
 
 fn map_write(label: String, operation: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
@@ -631,21 +619,6 @@ fn map_write(label: String, operation: &'static str) -> impl FnOnce(rusqlite::Er
 }
 
 impl WritableNode for Artifact {
-    fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()> {
-        Artifact::validate(self, declared)
-    }
-
-    fn label(&self) -> String {
-        match (&self.name, &self.external_id) {
-            (Some(n), _) => format!(
-                "artifact {n:?} of type {} (or its external_id)",
-                self.type_id
-            ),
-            (None, Some(e)) => format!("artifact with external_id {e:?}"),
-            (None, None) => "artifact".to_owned(),
-        }
-    }
-
     fn insert(&self, tx: &Connection, ns: &str, now: i64) -> Result<i64> {
         tx.prepare_cached(
             "INSERT INTO artifact(namespace, type_id, name, uri, state, external_id, \
@@ -663,7 +636,7 @@ impl WritableNode for Artifact {
                 now
             ])
         })
-        .map_err(map_write(WritableNode::label(self), "insert artifact"))?;
+        .map_err(map_write(NodeRecord::label(self), "insert artifact"))?;
         Ok(tx.last_insert_rowid())
     }
 
@@ -685,35 +658,12 @@ impl WritableNode for Artifact {
                     id
                 ])
             })
-            .map_err(map_write(WritableNode::label(self), "update artifact"))?;
+            .map_err(map_write(NodeRecord::label(self), "update artifact"))?;
         Ok(())
-    }
-
-    fn same_content(&self, stored: &Self) -> bool {
-        let mut given = self.clone();
-        given.id = stored.id;
-        given.create_time_since_epoch = stored.create_time_since_epoch;
-        given.last_update_time_since_epoch = stored.last_update_time_since_epoch;
-        given == *stored
     }
 }
 
 impl WritableNode for Execution {
-    fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()> {
-        Execution::validate(self, declared)
-    }
-
-    fn label(&self) -> String {
-        match (&self.name, &self.external_id) {
-            (Some(n), _) => format!(
-                "execution {n:?} of type {} (or its external_id)",
-                self.type_id
-            ),
-            (None, Some(e)) => format!("execution with external_id {e:?}"),
-            (None, None) => "execution".to_owned(),
-        }
-    }
-
     fn insert(&self, tx: &Connection, ns: &str, now: i64) -> Result<i64> {
         tx.prepare_cached(
             "INSERT INTO execution(namespace, type_id, name, last_known_state, external_id, \
@@ -730,7 +680,7 @@ impl WritableNode for Execution {
                 now
             ])
         })
-        .map_err(map_write(WritableNode::label(self), "insert execution"))?;
+        .map_err(map_write(NodeRecord::label(self), "insert execution"))?;
         Ok(tx.last_insert_rowid())
     }
 
@@ -751,31 +701,12 @@ impl WritableNode for Execution {
                     id
                 ])
             })
-            .map_err(map_write(WritableNode::label(self), "update execution"))?;
+            .map_err(map_write(NodeRecord::label(self), "update execution"))?;
         Ok(())
-    }
-
-    fn same_content(&self, stored: &Self) -> bool {
-        let mut given = self.clone();
-        given.id = stored.id;
-        given.create_time_since_epoch = stored.create_time_since_epoch;
-        given.last_update_time_since_epoch = stored.last_update_time_since_epoch;
-        given == *stored
     }
 }
 
 impl WritableNode for Context {
-    fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()> {
-        Context::validate(self, declared)
-    }
-
-    fn label(&self) -> String {
-        format!(
-            "context {:?} of type {} (or its external_id)",
-            self.name, self.type_id
-        )
-    }
-
     fn insert(&self, tx: &Connection, ns: &str, now: i64) -> Result<i64> {
         tx.prepare_cached(
             "INSERT INTO context(namespace, type_id, name, external_id, \
@@ -783,7 +714,7 @@ impl WritableNode for Context {
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
         )
         .and_then(|mut s| s.execute(params![ns, self.type_id, self.name, self.external_id, now]))
-        .map_err(map_write(WritableNode::label(self), "insert context"))?;
+        .map_err(map_write(NodeRecord::label(self), "insert context"))?;
         Ok(tx.last_insert_rowid())
     }
 
@@ -802,16 +733,8 @@ impl WritableNode for Context {
                 id
             ])
         })
-        .map_err(map_write(WritableNode::label(self), "update context"))?;
+        .map_err(map_write(NodeRecord::label(self), "update context"))?;
         Ok(())
-    }
-
-    fn same_content(&self, stored: &Self) -> bool {
-        let mut given = self.clone();
-        given.id = stored.id;
-        given.create_time_since_epoch = stored.create_time_since_epoch;
-        given.last_update_time_since_epoch = stored.last_update_time_since_epoch;
-        given == *stored
     }
 }
 
