@@ -85,6 +85,18 @@ pub enum Error {
         /// The engine's message.
         message: String,
     },
+    /// A transaction that lost to a concurrent one (PostgreSQL's
+    /// serialization failure or deadlock) in every one of its attempts; the
+    /// write took no effect and may be tried again.
+    #[error("{operation}: conflict with a concurrent transaction, {attempts} attempts: {message}")]
+    Conflict {
+        /// What the store was doing, e.g. `put_execution`.
+        operation: String,
+        /// How many times the transaction ran.
+        attempts: u32,
+        /// The engine's message of the last attempt.
+        message: String,
+    },
     /// The store's worker is gone (the store was dropped or a worker panicked).
     #[error("store closed")]
     Closed,

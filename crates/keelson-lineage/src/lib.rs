@@ -1,11 +1,14 @@
 //! keelson-lineage: a metadata and lineage store with ML Metadata's (MLMD)
-//! data model, embedded on SQLite: which execution read and wrote which
+//! data model, embedded on SQLite or shared on PostgreSQL: which execution
+//! read and wrote which
 //! artifact, in which pipeline run, so a served model can be traced back to
 //! its data.
 //!
 //! It is a library, not a server: no gRPC, no REST. Its one async trait,
 //! [`MetadataStore`], has MLMD's puts and gets, lineage queries, deletion
-//! and namespaces; [`SqliteStore`] implements it.
+//! and namespaces; [`SqliteStore`] implements it, and with the `postgres`
+//! feature so does `PostgresStore` (the same conformance suite runs on
+//! both).
 //!
 //! ```
 //! use keelson_lineage::{
@@ -73,6 +76,10 @@
 //! * [`sqlite`]: the SQLite backend (WAL by default, or MLMD's own journal
 //!   settings; see [`Durability`]), with a versioned schema that migrates
 //!   older stores in place.
+//! * `postgres` (feature `postgres`): the PostgreSQL backend,
+//!   `PostgresStore`: the same schema in PostgreSQL's types, in a schema of
+//!   its own if asked, a small connection pool, one transaction per call,
+//!   writes retried on serialization failures and deadlocks.
 //! * [`limits`]: the sizes a store accepts.
 //! * [`filter`]: MLMD filter queries: [`filter::parse`], [`filter::compile`]
 //!   for an artifact, execution or context table in SQLite's or
@@ -95,7 +102,7 @@
 //!   any store ([`registry::ModelRegistry`]); lineage reaches from an
 //!   inference service back to the training data.
 //!
-//! Not here yet: the PostgreSQL backend and Arrow/Parquet export. See
+//! Not here yet: Arrow/Parquet export. See
 //! docs/lineage.md.
 //!
 //! # Dependencies, and why
@@ -111,6 +118,12 @@
 //! * `serde`, `serde_json` — every model type has a stable JSON form, and
 //!   struct property values are JSON.
 //! * `thiserror` — the crate's one [`Error`] enum.
+//! * `tokio-postgres` (optional, feature `postgres`; also `tokio`'s `time`
+//!   for the retry back-off) — the PostgreSQL client of the PostgreSQL
+//!   backend. Its pool is a few lines in the crate rather than
+//!   `deadpool-postgres` or `bb8`: the store only takes a connection, gives
+//!   it back and caps their number, and its per-connection statement cache
+//!   would be its own code with either.
 //! * `base64` — MLMD's SQLite backend stores struct property values as
 //!   base64 text.
 //! * `serde_path_to_error` — workload file errors name the field they
@@ -119,7 +132,9 @@
 //!   `proptest` (also random filter trees through print, parse, compile and
 //!   SQLite, and random formulas against a reference evaluator), tokio's
 //!   `macros` and multi-threaded runtime for the tests, and `tokio-postgres`
-//!   for the filter test against a real PostgreSQL server (`KEELSON_PG_URL`).
+//!   for the tests against a real PostgreSQL server (`KEELSON_PG_URL`): the
+//!   filter test, and the schema set-up and clean-up of the PostgreSQL
+//!   conformance run.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod error;
@@ -131,6 +146,11 @@ pub mod lineage;
 pub mod link;
 pub mod mlmd;
 pub mod node;
+mod page_token;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod postgres;
+mod record;
 pub mod registry;
 pub mod sqlite;
 pub mod store;
@@ -144,6 +164,8 @@ pub use import::{ImportBatch, ImportTallies, ImportTally, SourceRow};
 pub use lineage::{Direction, LineageGraph, LineageQuery, LineageStart};
 pub use link::{Association, Attribution, ParentContext};
 pub use node::{Artifact, ArtifactState, Context, Execution, ExecutionState};
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{Durability, SqliteOptions, SqliteStore};
 pub use store::{
     DeletePolicy, ListOptions, MetadataStore, OrderBy, Page, PutExecutionResult, StoreCounts,

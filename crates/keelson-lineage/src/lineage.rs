@@ -104,11 +104,86 @@ pub struct LineageGraph {
     pub associations: Vec<Association>,
 }
 
-/// Where a backend finds the events of a set of nodes; the lineage walk
-/// itself is backend-independent. Paths may be left empty.
+/// Where a synchronous backend finds the events of a set of nodes; paths
+/// may be left empty.
 pub(crate) trait EventSource {
     fn events_of_artifacts(&mut self, ids: &[i64]) -> Result<Vec<Event>>;
     fn events_of_executions(&mut self, ids: &[i64]) -> Result<Vec<Event>>;
+}
+
+/// The lineage walk, one hop at a time, independent of how a backend
+/// fetches events (synchronously or not): ask [`Walk::frontier`] for the
+/// nodes whose events the next hop needs, fetch them, [`Walk::advance`].
+pub(crate) struct Walk {
+    direction: Direction,
+    hops_left: u32,
+    artifacts: BTreeSet<i64>,
+    executions: BTreeSet<i64>,
+    frontier_artifacts: Vec<i64>,
+    frontier_executions: Vec<i64>,
+}
+
+impl Walk {
+    /// A walk from the query's start nodes (which must exist: the caller
+    /// checks).
+    pub(crate) fn new(query: &LineageQuery) -> Self {
+        let (frontier_artifacts, frontier_executions) = match &query.start {
+            LineageStart::Artifacts(ids) => (ids.clone(), Vec::new()),
+            LineageStart::Executions(ids) => (Vec::new(), ids.clone()),
+        };
+        Self {
+            direction: query.direction,
+            hops_left: query.max_hops,
+            artifacts: frontier_artifacts.iter().copied().collect(),
+            executions: frontier_executions.iter().copied().collect(),
+            frontier_artifacts,
+            frontier_executions,
+        }
+    }
+
+    /// The artifacts and executions whose events the next hop follows, or
+    /// `None` when the walk is over.
+    pub(crate) fn frontier(&self) -> Option<(&[i64], &[i64])> {
+        let idle = self.frontier_artifacts.is_empty() && self.frontier_executions.is_empty();
+        (self.hops_left > 0 && !idle)
+            .then_some((&self.frontier_artifacts, &self.frontier_executions))
+    }
+
+    /// One hop: the events of the frontier's artifacts and of its
+    /// executions.
+    pub(crate) fn advance(&mut self, artifact_events: &[Event], execution_events: &[Event]) {
+        let mut next_a = Vec::new();
+        let mut next_e = Vec::new();
+        for e in artifact_events {
+            // From an artifact, upstream is its producer, downstream its readers.
+            let follow = match self.direction {
+                Direction::Upstream => e.event_type.is_output(),
+                Direction::Downstream => e.event_type.is_input(),
+                Direction::Both => true,
+            };
+            if follow && self.executions.insert(e.execution_id) {
+                next_e.push(e.execution_id);
+            }
+        }
+        for e in execution_events {
+            let follow = match self.direction {
+                Direction::Upstream => e.event_type.is_input(),
+                Direction::Downstream => e.event_type.is_output(),
+                Direction::Both => true,
+            };
+            if follow && self.artifacts.insert(e.artifact_id) {
+                next_a.push(e.artifact_id);
+            }
+        }
+        self.frontier_artifacts = next_a;
+        self.frontier_executions = next_e;
+        self.hops_left = self.hops_left.saturating_sub(1);
+    }
+
+    /// The artifact and execution ids reached.
+    pub(crate) fn finish(self) -> (BTreeSet<i64>, BTreeSet<i64>) {
+        (self.artifacts, self.executions)
+    }
 }
 
 /// The artifact and execution ids within `query.max_hops` of the start
@@ -117,50 +192,21 @@ pub(crate) fn walk(
     query: &LineageQuery,
     source: &mut dyn EventSource,
 ) -> Result<(BTreeSet<i64>, BTreeSet<i64>)> {
-    let mut artifacts = BTreeSet::new();
-    let mut executions = BTreeSet::new();
-    let (mut frontier_a, mut frontier_e): (Vec<i64>, Vec<i64>) = match &query.start {
-        LineageStart::Artifacts(ids) => (ids.clone(), Vec::new()),
-        LineageStart::Executions(ids) => (Vec::new(), ids.clone()),
-    };
-    artifacts.extend(frontier_a.iter().copied());
-    executions.extend(frontier_e.iter().copied());
-    let dir = query.direction;
-    for _ in 0..query.max_hops {
-        if frontier_a.is_empty() && frontier_e.is_empty() {
-            break;
-        }
-        let mut next_a = Vec::new();
-        let mut next_e = Vec::new();
-        if !frontier_a.is_empty() {
-            for e in source.events_of_artifacts(&frontier_a)? {
-                // From an artifact, upstream is its producer, downstream its readers.
-                let follow = match dir {
-                    Direction::Upstream => e.event_type.is_output(),
-                    Direction::Downstream => e.event_type.is_input(),
-                    Direction::Both => true,
-                };
-                if follow && executions.insert(e.execution_id) {
-                    next_e.push(e.execution_id);
-                }
-            }
-        }
-        if !frontier_e.is_empty() {
-            for e in source.events_of_executions(&frontier_e)? {
-                let follow = match dir {
-                    Direction::Upstream => e.event_type.is_input(),
-                    Direction::Downstream => e.event_type.is_output(),
-                    Direction::Both => true,
-                };
-                if follow && artifacts.insert(e.artifact_id) {
-                    next_a.push(e.artifact_id);
-                }
-            }
-        }
-        frontier_a = next_a;
-        frontier_e = next_e;
+    let mut walk = Walk::new(query);
+    while let Some((artifacts, executions)) = walk.frontier() {
+        let from_artifacts = if artifacts.is_empty() {
+            Vec::new()
+        } else {
+            source.events_of_artifacts(artifacts)?
+        };
+        let from_executions = if executions.is_empty() {
+            Vec::new()
+        } else {
+            source.events_of_executions(executions)?
+        };
+        walk.advance(&from_artifacts, &from_executions);
     }
-    Ok((artifacts, executions))
+    Ok(walk.finish())
 }
 
 impl LineageGraph {

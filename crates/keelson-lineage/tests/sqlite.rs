@@ -160,7 +160,9 @@ async fn node_cache_follows_other_writers() {
         .await
         .unwrap()[0];
     let first = one.get_artifacts_by_id(&[id]).await.unwrap().remove(0);
-    one.put_artifacts(std::slice::from_ref(&first)).await.unwrap();
+    one.put_artifacts(std::slice::from_ref(&first))
+        .await
+        .unwrap();
     let second = Artifact {
         uri: Some("second".to_owned()),
         ..first.clone()

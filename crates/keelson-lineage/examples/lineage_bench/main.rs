@@ -1,17 +1,23 @@
 //! The lineage benchmark runner: replays any `lineage-workload/2` file
-//! into a fresh SQLite store per scale, times every `put_execution` call
+//! into a fresh store per scale (a SQLite file, or a new schema of a
+//! PostgreSQL database), times every `put_execution` call
 //! and the seven queries, checks every result size against the workload,
 //! and prints the results JSON in the shape of the MLMD anchor's
 //! `results.json`.
 //!
 //! ```text
 //! cargo run --release -p keelson-lineage --example lineage_bench -- WORKLOAD.json \
-//!     --runs N [--runs M ...] [--dbdir DIR] [--backend sqlite] [--concurrency K] \
-//!     [--durability wal|wal-sync|mlmd] [--ingest-only] [--keep]
+//!     --runs N [--runs M ...] [--dbdir DIR] [--backend sqlite|postgres] [--pg-url URL] \
+//!     [--concurrency K] [--durability wal|wal-sync|mlmd] [--ingest-only] [--keep]
 //! ```
 //!
 //! Defaults: `--dbdir /dev/shm`, `--backend sqlite`, `--concurrency 1`,
-//! `--durability wal`. Progress goes to stderr, the JSON to stdout; a
+//! `--durability wal`. `--backend postgres` (built with the `postgres`
+//! feature) replays into a new schema `keelson_lineage_bench_<runs>_<pid>` of
+//! the database at `--pg-url` (default: `KEELSON_PG_URL`), dropped
+//! afterwards unless `--keep`; its size is the schema's tables with their
+//! indexes, and `--dbdir`/`--durability` do not apply (the server's own
+//! settings are reported). Progress goes to stderr, the JSON to stdout; a
 //! result size other than the workload's is an error (exit status 1).
 //! See docs/lineage.md, section "Benchmark runner".
 
@@ -25,17 +31,28 @@ use std::sync::Arc;
 use keelson_lineage::workload::{
     BenchReport, EdgeCounts, Ingest, Machine, Mode, NodeCounts, Scale, Workload,
 };
-use keelson_lineage::{Durability, SqliteOptions, SqliteStore};
+use keelson_lineage::{Durability, MetadataStore, SqliteOptions, SqliteStore};
 use serde_json::{Value, json};
 
 const USAGE: &str = "usage: lineage_bench WORKLOAD.json --runs N [--runs M ...] [--dbdir DIR] \
-[--backend sqlite] [--concurrency K] [--durability wal|wal-sync|mlmd] [--ingest-only] [--keep]";
+[--backend sqlite|postgres] [--pg-url URL] [--concurrency K] [--durability wal|wal-sync|mlmd] \
+[--ingest-only] [--keep]";
+
+/// Where the runs are replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Backend {
+    /// A SQLite file under `--dbdir`.
+    Sqlite,
+    /// A new schema of the PostgreSQL database at this URL.
+    Postgres(String),
+}
 
 /// The command line.
 struct Args {
     workload: PathBuf,
     runs: Vec<u64>,
     dbdir: PathBuf,
+    backend: Backend,
     concurrency: usize,
     durability: Durability,
     ingest_only: bool,
@@ -46,6 +63,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut workload = None;
     let mut runs = Vec::new();
     let mut dbdir = PathBuf::from("/dev/shm");
+    let mut postgres = false;
+    let mut pg_url = None;
     let mut concurrency = 1;
     let mut durability = Durability::Wal;
     let mut ingest_only = false;
@@ -64,10 +83,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--dbdir" => dbdir = PathBuf::from(value("--dbdir")?),
             "--backend" => {
                 let v = value("--backend")?;
-                if v != "sqlite" {
-                    return Err(format!("--backend {v}: only sqlite is implemented"));
-                }
+                postgres = match v.as_str() {
+                    "sqlite" => false,
+                    "postgres" => true,
+                    other => return Err(format!("--backend {other}: sqlite or postgres")),
+                };
             }
+            "--pg-url" => pg_url = Some(value("--pg-url")?),
             "--concurrency" => {
                 let v = value("--concurrency")?;
                 concurrency = v
@@ -96,10 +118,20 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     if runs.is_empty() {
         return Err("no --runs given".into());
     }
+    let backend = if postgres {
+        let url = pg_url
+            .or_else(|| std::env::var("KEELSON_PG_URL").ok())
+            .filter(|u| !u.is_empty())
+            .ok_or("--backend postgres needs --pg-url or KEELSON_PG_URL")?;
+        Backend::Postgres(url)
+    } else {
+        Backend::Sqlite
+    };
     Ok(Args {
         workload,
         runs,
         dbdir,
+        backend,
         concurrency,
         durability,
         ingest_only,
@@ -192,6 +224,17 @@ async fn bench_scale(
     workload: &Arc<Workload>,
     runs: u64,
 ) -> Result<Scale, Box<dyn std::error::Error>> {
+    match &args.backend {
+        Backend::Sqlite => bench_sqlite(args, workload, runs).await,
+        Backend::Postgres(url) => bench_postgres(args, workload, runs, url).await,
+    }
+}
+
+async fn bench_sqlite(
+    args: &Args,
+    workload: &Arc<Workload>,
+    runs: u64,
+) -> Result<Scale, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.dbdir)?;
     let path = args.dbdir.join(format!(
         "keelson_lineage_bench_{runs}_{}.sqlite",
@@ -210,7 +253,21 @@ async fn bench_scale(
         },
     )
     .await?;
-    let result = measure(args, workload, runs, &store, &path).await;
+    let mut extra = BTreeMap::new();
+    extra.insert("dbdir".to_owned(), json!(args.dbdir.display().to_string()));
+    extra.insert(
+        "durability".to_owned(),
+        json!(durability_name(args.durability)),
+    );
+    let setting = Setting {
+        fs: fs_type(&args.dbdir),
+        durability: durability_name(args.durability).to_owned(),
+        extra,
+    };
+    let result = measure(args, workload, runs, &store, setting, async || {
+        Ok(db_bytes(&path))
+    })
+    .await;
     drop(store);
     if !args.keep {
         for file in db_files(&path) {
@@ -222,26 +279,111 @@ async fn bench_scale(
     result
 }
 
-async fn measure(
+#[cfg(not(feature = "postgres"))]
+async fn bench_postgres(
+    _args: &Args,
+    _workload: &Arc<Workload>,
+    _runs: u64,
+    _url: &str,
+) -> Result<Scale, Box<dyn std::error::Error>> {
+    Err(
+        "--backend postgres: this build lacks the `postgres` feature \
+         (cargo run --features postgres ...)"
+            .into(),
+    )
+}
+
+/// One admin connection to the benchmark's PostgreSQL server.
+#[cfg(feature = "postgres")]
+async fn pg_admin(url: &str) -> Result<tokio_postgres::Client, Box<dyn std::error::Error>> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+#[cfg(feature = "postgres")]
+async fn bench_postgres(
     args: &Args,
     workload: &Arc<Workload>,
     runs: u64,
-    store: &SqliteStore,
-    path: &Path,
+    url: &str,
 ) -> Result<Scale, Box<dyn std::error::Error>> {
-    let types = Arc::new(replay::register_types(store, workload).await?);
+    use keelson_lineage::{PostgresOptions, PostgresStore};
+
+    let schema = format!("keelson_lineage_bench_{runs}_{}", std::process::id());
+    let admin = pg_admin(url).await?;
+    admin
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await?;
+    let options = PostgresOptions {
+        schema: Some(schema.clone()),
+        max_connections: args.concurrency.max(4),
+        ..PostgresOptions::default()
+    };
+    let store = PostgresStore::open_with(url, options).await?;
     let mut extra = BTreeMap::new();
-    extra.insert("dbdir".to_owned(), json!(args.dbdir.display().to_string()));
-    extra.insert(
-        "durability".to_owned(),
-        json!(durability_name(args.durability)),
-    );
+    let mut settings = Vec::new();
+    for name in [
+        "server_version",
+        "synchronous_commit",
+        "fsync",
+        "shared_buffers",
+    ] {
+        let row = admin.query_one(&format!("SHOW {name}"), &[]).await?;
+        let value: String = row.try_get(0)?;
+        extra.insert(format!("pg_{name}"), json!(value));
+        settings.push(format!("{name}={value}"));
+    }
+    extra.insert("pg_schema".to_owned(), json!(schema));
+    let setting = Setting {
+        fs: "postgresql".to_owned(),
+        durability: format!("postgresql server ({})", settings.join(", ")),
+        extra,
+    };
+    let size_sql = "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint \
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+        WHERE n.nspname = $1 AND c.relkind = 'r'";
+    let result = measure(args, workload, runs, &store, setting, async || {
+        let row = admin.query_one(size_sql, &[&schema]).await?;
+        let bytes: i64 = row.try_get(0)?;
+        Ok(u64::try_from(bytes).unwrap_or_default())
+    })
+    .await;
+    drop(store);
+    if !args.keep {
+        admin
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await?;
+    }
+    result
+}
+
+/// What a backend reports about where and how it stores.
+struct Setting {
+    fs: String,
+    durability: String,
+    extra: BTreeMap<String, Value>,
+}
+
+async fn measure<S, F>(
+    args: &Args,
+    workload: &Arc<Workload>,
+    runs: u64,
+    store: &S,
+    setting: Setting,
+    size: F,
+) -> Result<Scale, Box<dyn std::error::Error>>
+where
+    S: MetadataStore + Clone + 'static,
+    F: AsyncFn() -> Result<u64, Box<dyn std::error::Error>>,
+{
+    let types = Arc::new(replay::register_types(store, workload).await?);
+    let mut extra = setting.extra;
     extra.insert("concurrency".to_owned(), json!(args.concurrency));
     extra.insert("loadavg_1m_at_ingest_start".to_owned(), load1());
     eprintln!(
         "scale {runs}: ingest from {} caller(s), {}",
-        args.concurrency,
-        durability_name(args.durability)
+        args.concurrency, setting.durability
     );
     let timing = replay::ingest(store, workload.clone(), types, runs, args.concurrency).await?;
     extra.insert("loadavg_1m_after_ingest".to_owned(), load1());
@@ -254,7 +396,7 @@ async fn measure(
         "  {} calls in {:.3} s: {} calls/s",
         ingest.put_execution_calls, ingest.seconds, ingest.calls_per_s
     );
-    let db_bytes = db_bytes(path);
+    let db_bytes = size().await?;
     let queries = if args.ingest_only {
         None
     } else {
@@ -272,7 +414,7 @@ async fn measure(
         } else {
             Mode::Full
         },
-        fs: fs_type(&args.dbdir),
+        fs: setting.fs,
         nodes,
         edges,
         ingest,
@@ -290,7 +432,11 @@ async fn run(args: Args) -> Result<BenchReport, Box<dyn std::error::Error>> {
     let mut report = BenchReport {
         system: "keelson-lineage".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        backend: "sqlite-file".to_owned(),
+        backend: match args.backend {
+            Backend::Sqlite => "sqlite-file",
+            Backend::Postgres(_) => "postgresql",
+        }
+        .to_owned(),
         workload: workload.name().to_owned(),
         machine: machine(),
         scales: Vec::new(),

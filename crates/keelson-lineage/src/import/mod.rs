@@ -25,5 +25,6 @@
 
 mod batch;
 pub mod mlmd;
+pub(crate) mod outcome;
 
 pub use batch::{ImportBatch, ImportTallies, ImportTally, SourceRow};

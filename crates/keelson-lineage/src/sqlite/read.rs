@@ -16,63 +16,24 @@ use crate::filter::{Dialect, SqlValue as FilterValue};
 use crate::lineage::{self, EventSource, LineageGraph, LineageQuery, LineageStart};
 use crate::link::{Association, Attribution};
 use crate::node::{Artifact, ArtifactState, Context, Execution, ExecutionState};
+use crate::record::NodeRecord;
 use crate::store::{ListOptions, OrderBy, Page, StoreCounts};
 use crate::types::{NodeKind, NodeType};
 use crate::value::{Properties, PropertyType, Value};
 
 use super::backend;
 
-/// A node type as stored: its tables and how a row reads back.
-pub(crate) trait StoredNode: Sized + Send + 'static {
-    const KIND: NodeKind;
-    /// The selected columns, `t.id` first.
-    const COLUMNS: &'static str;
+/// A node kind as SQLite returns its rows.
+pub(crate) trait StoredNode: NodeRecord {
+    /// The node from a row of [`NodeRecord::COLUMNS`].
     fn from_row(row: &Row<'_>) -> Result<Self>;
-    fn id(&self) -> Option<i64>;
-    fn type_id(&self) -> i64;
-    fn properties(&self, custom: bool) -> &Properties;
-    fn properties_mut(&mut self, custom: bool) -> &mut Properties;
 }
 
 fn get<T: rusqlite::types::FromSql>(row: &Row<'_>, i: usize) -> Result<T> {
     row.get(i).map_err(backend("read row"))
 }
 
-/// The accessors every node type implements the same way over its
-/// `id`, `type_id`, `properties` and `custom_properties` fields.
-macro_rules! node_fields {
-    () => {
-        fn id(&self) -> Option<i64> {
-            self.id
-        }
-
-        fn type_id(&self) -> i64 {
-            self.type_id
-        }
-
-        fn properties(&self, custom: bool) -> &Properties {
-            if custom {
-                &self.custom_properties
-            } else {
-                &self.properties
-            }
-        }
-
-        fn properties_mut(&mut self, custom: bool) -> &mut Properties {
-            if custom {
-                &mut self.custom_properties
-            } else {
-                &mut self.properties
-            }
-        }
-    };
-}
-
 impl StoredNode for Artifact {
-    const KIND: NodeKind = NodeKind::Artifact;
-    const COLUMNS: &'static str = "t.id, t.type_id, t.name, t.uri, t.state, t.external_id, \
-        t.create_time_since_epoch, t.last_update_time_since_epoch";
-
     fn from_row(row: &Row<'_>) -> Result<Self> {
         let id: i64 = get(row, 0)?;
         let state: Option<i64> = get(row, 4)?;
@@ -95,15 +56,9 @@ impl StoredNode for Artifact {
             last_update_time_since_epoch: get(row, 7)?,
         })
     }
-
-    node_fields!();
 }
 
 impl StoredNode for Execution {
-    const KIND: NodeKind = NodeKind::Execution;
-    const COLUMNS: &'static str = "t.id, t.type_id, t.name, t.last_known_state, t.external_id, \
-        t.create_time_since_epoch, t.last_update_time_since_epoch";
-
     fn from_row(row: &Row<'_>) -> Result<Self> {
         let id: i64 = get(row, 0)?;
         let state: Option<i64> = get(row, 3)?;
@@ -125,15 +80,9 @@ impl StoredNode for Execution {
             last_update_time_since_epoch: get(row, 6)?,
         })
     }
-
-    node_fields!();
 }
 
 impl StoredNode for Context {
-    const KIND: NodeKind = NodeKind::Context;
-    const COLUMNS: &'static str = "t.id, t.type_id, t.name, t.external_id, \
-        t.create_time_since_epoch, t.last_update_time_since_epoch";
-
     fn from_row(row: &Row<'_>) -> Result<Self> {
         Ok(Self {
             id: Some(get(row, 0)?),
@@ -146,8 +95,6 @@ impl StoredNode for Context {
             last_update_time_since_epoch: get(row, 5)?,
         })
     }
-
-    node_fields!();
 }
 
 pub(crate) fn id_array(ids: &[i64]) -> Rc<Vec<SqlValue>> {
@@ -188,7 +135,7 @@ pub(crate) fn nodes<N: StoredNode>(conn: &Connection, ns: &str, ids: &[i64]) -> 
         out.push(N::from_row(row)?);
     }
     drop(rows);
-    let found: Vec<i64> = out.iter().filter_map(StoredNode::id).collect();
+    let found: Vec<i64> = out.iter().filter_map(NodeRecord::id).collect();
     if found.is_empty() {
         return Ok(out);
     }
@@ -530,36 +477,6 @@ pub(crate) fn events(
     Ok(out)
 }
 
-/// The page token: the ordering it was made for, and the last row's key.
-fn encode_token(order: OrderBy, ascending: bool, value: i64, id: i64) -> String {
-    let o = match order {
-        OrderBy::CreateTime => 'c',
-        OrderBy::LastUpdateTime => 'u',
-        OrderBy::Id => 'i',
-    };
-    format!("{o}{}.{value}.{id}", u8::from(ascending))
-}
-
-fn decode_token(token: &str, order: OrderBy, ascending: bool) -> Result<(i64, i64)> {
-    let bad = || {
-        Error::invalid(
-            "list_options.page_token",
-            "not a page token of this ordering",
-        )
-    };
-    let prefix = encode_token(order, ascending, 0, 0);
-    let head = prefix.get(..2).ok_or_else(bad)?;
-    let rest = token
-        .strip_prefix(head)
-        .and_then(|r| r.strip_prefix('.'))
-        .ok_or_else(bad)?;
-    let (value, id) = rest.split_once('.').ok_or_else(bad)?;
-    Ok((
-        value.parse().map_err(|_| bad())?,
-        id.parse().map_err(|_| bad())?,
-    ))
-}
-
 pub(crate) fn list<N: StoredNode>(
     conn: &Connection,
     ns: &str,
@@ -595,7 +512,7 @@ pub(crate) fn list<N: StoredNode>(
         ("<", "DESC")
     };
     if let Some(token) = &options.page_token {
-        let (value, id) = decode_token(token, options.order_by, options.ascending)?;
+        let (value, id) = crate::page_token::decode(token, options.order_by, options.ascending)?;
         let n = params.len();
         if options.order_by == OrderBy::Id {
             sql.push_str(&format!(" AND t.id {cmp} ?{}", n + 1));
@@ -633,9 +550,12 @@ pub(crate) fn list<N: StoredNode>(
         .collect();
     let items: Vec<N> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
     let next_page_token = match page.last() {
-        Some(&(id, value)) if more => {
-            Some(encode_token(options.order_by, options.ascending, value, id))
-        }
+        Some(&(id, value)) if more => Some(crate::page_token::encode(
+            options.order_by,
+            options.ascending,
+            value,
+            id,
+        )),
         _ => None,
     };
     Ok(Page {

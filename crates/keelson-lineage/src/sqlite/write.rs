@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, mpsc};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -18,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, PathStep};
 use crate::link::{Association, Attribution, ParentContext};
 use crate::node::{Artifact, Context, Execution};
+use crate::record::{NodeRecord, now_ms};
 use crate::store::{DeletePolicy, PutExecutionResult};
 use crate::types::{NodeKind, NodeType, TypeOptions, evolve_type};
 use crate::value::{Properties, PropertyType, Value};
@@ -140,13 +140,6 @@ pub(crate) fn serve(mut writer: Writer, jobs: &mpsc::Receiver<Box<dyn Job>>) {
             reply(outcome.as_ref().err().map(String::as_str));
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -655,15 +648,10 @@ fn insert_event(tx: &Connection, e: &Event, now: Option<i64>) -> Result<i64> {
 
 /// A node the writer can insert or update.
 pub(crate) trait WritableNode: StoredNode + Clone {
-    fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()>;
-    /// `kind "name"` for messages about duplicates.
-    fn label(&self) -> String;
     /// Inserts the row (properties aside) and returns the new id.
     fn insert(&self, tx: &Connection, ns: &str, now: i64) -> Result<i64>;
     /// Updates the row `id` (known to exist in `ns` with the same type).
     fn update(&self, tx: &Connection, ns: &str, id: i64, now: i64) -> Result<()>;
-    /// Whether `stored` holds what `self` would write (times aside).
-    fn same_content(&self, stored: &Self) -> bool;
     /// The writer's recent nodes of this kind.
     fn recent(nodes: &mut RecentNodes) -> &mut HashMap<i64, (String, Self)>;
 }
@@ -675,21 +663,6 @@ fn map_write(label: String, operation: &'static str) -> impl FnOnce(rusqlite::Er
 impl WritableNode for Artifact {
     fn recent(nodes: &mut RecentNodes) -> &mut HashMap<i64, (String, Self)> {
         &mut nodes.artifacts
-    }
-
-    fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()> {
-        Artifact::validate(self, declared)
-    }
-
-    fn label(&self) -> String {
-        match (&self.name, &self.external_id) {
-            (Some(n), _) => format!(
-                "artifact {n:?} of type {} (or its external_id)",
-                self.type_id
-            ),
-            (None, Some(e)) => format!("artifact with external_id {e:?}"),
-            (None, None) => "artifact".to_owned(),
-        }
     }
 
     fn insert(&self, tx: &Connection, ns: &str, now: i64) -> Result<i64> {
@@ -709,7 +682,7 @@ impl WritableNode for Artifact {
                 now
             ])
         })
-        .map_err(map_write(WritableNode::label(self), "insert artifact"))?;
+        .map_err(map_write(NodeRecord::label(self), "insert artifact"))?;
         Ok(tx.last_insert_rowid())
     }
 
@@ -731,37 +704,14 @@ impl WritableNode for Artifact {
                     id
                 ])
             })
-            .map_err(map_write(WritableNode::label(self), "update artifact"))?;
+            .map_err(map_write(NodeRecord::label(self), "update artifact"))?;
         Ok(())
-    }
-
-    fn same_content(&self, stored: &Self) -> bool {
-        let mut given = self.clone();
-        given.id = stored.id;
-        given.create_time_since_epoch = stored.create_time_since_epoch;
-        given.last_update_time_since_epoch = stored.last_update_time_since_epoch;
-        given == *stored
     }
 }
 
 impl WritableNode for Execution {
     fn recent(nodes: &mut RecentNodes) -> &mut HashMap<i64, (String, Self)> {
         &mut nodes.executions
-    }
-
-    fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()> {
-        Execution::validate(self, declared)
-    }
-
-    fn label(&self) -> String {
-        match (&self.name, &self.external_id) {
-            (Some(n), _) => format!(
-                "execution {n:?} of type {} (or its external_id)",
-                self.type_id
-            ),
-            (None, Some(e)) => format!("execution with external_id {e:?}"),
-            (None, None) => "execution".to_owned(),
-        }
     }
 
     fn insert(&self, tx: &Connection, ns: &str, now: i64) -> Result<i64> {
@@ -780,7 +730,7 @@ impl WritableNode for Execution {
                 now
             ])
         })
-        .map_err(map_write(WritableNode::label(self), "insert execution"))?;
+        .map_err(map_write(NodeRecord::label(self), "insert execution"))?;
         Ok(tx.last_insert_rowid())
     }
 
@@ -801,33 +751,14 @@ impl WritableNode for Execution {
                     id
                 ])
             })
-            .map_err(map_write(WritableNode::label(self), "update execution"))?;
+            .map_err(map_write(NodeRecord::label(self), "update execution"))?;
         Ok(())
-    }
-
-    fn same_content(&self, stored: &Self) -> bool {
-        let mut given = self.clone();
-        given.id = stored.id;
-        given.create_time_since_epoch = stored.create_time_since_epoch;
-        given.last_update_time_since_epoch = stored.last_update_time_since_epoch;
-        given == *stored
     }
 }
 
 impl WritableNode for Context {
     fn recent(nodes: &mut RecentNodes) -> &mut HashMap<i64, (String, Self)> {
         &mut nodes.contexts
-    }
-
-    fn validate(&self, declared: &BTreeMap<String, PropertyType>) -> Result<()> {
-        Context::validate(self, declared)
-    }
-
-    fn label(&self) -> String {
-        format!(
-            "context {:?} of type {} (or its external_id)",
-            self.name, self.type_id
-        )
     }
 
     fn insert(&self, tx: &Connection, ns: &str, now: i64) -> Result<i64> {
@@ -837,7 +768,7 @@ impl WritableNode for Context {
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
         )
         .and_then(|mut s| s.execute(params![ns, self.type_id, self.name, self.external_id, now]))
-        .map_err(map_write(WritableNode::label(self), "insert context"))?;
+        .map_err(map_write(NodeRecord::label(self), "insert context"))?;
         Ok(tx.last_insert_rowid())
     }
 
@@ -856,16 +787,8 @@ impl WritableNode for Context {
                 id
             ])
         })
-        .map_err(map_write(WritableNode::label(self), "update context"))?;
+        .map_err(map_write(NodeRecord::label(self), "update context"))?;
         Ok(())
-    }
-
-    fn same_content(&self, stored: &Self) -> bool {
-        let mut given = self.clone();
-        given.id = stored.id;
-        given.create_time_since_epoch = stored.create_time_since_epoch;
-        given.last_update_time_since_epoch = stored.last_update_time_since_epoch;
-        given == *stored
     }
 }
 

@@ -6,41 +6,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::import::{ImportBatch, ImportTallies, ImportTally, SourceRow};
+use crate::import::outcome::{EVENT_KIND, MERGE, Outcome, TYPE_KIND};
+use crate::import::{ImportBatch, ImportTallies, SourceRow};
 use crate::link::ParentContext;
-use crate::node::{Artifact, Context, Execution};
-use crate::types::{NodeKind, NodeType, TypeOptions, evolve_type};
+use crate::record::now_ms;
+use crate::types::{NodeKind, NodeType, evolve_type};
 
 use super::{
     Caches, LinkKind, WritableNode, Writer, backend, insert_event, insert_type,
-    insert_type_properties, link, link_parent, now_ms, read, require, upsert,
+    insert_type_properties, link, link_parent, read, require, upsert,
 };
-
-/// `import_source.kind` of types and events (nodes use their kind's code).
-const TYPE_KIND: i64 = 3;
-const EVENT_KIND: i64 = 4;
-
-/// A type merges in whatever properties the source declares, and keeps
-/// those it lacks: the import never narrows a type.
-const MERGE: TypeOptions = TypeOptions {
-    can_add_fields: true,
-    can_omit_fields: true,
-};
-
-#[derive(Clone, Copy)]
-enum Outcome {
-    Inserted,
-    Updated,
-    Unchanged,
-}
-
-fn tally(t: &mut ImportTally, outcome: Outcome) {
-    match outcome {
-        Outcome::Inserted => t.inserted += 1,
-        Outcome::Updated => t.updated += 1,
-        Outcome::Unchanged => t.unchanged += 1,
-    }
-}
 
 /// Where the rows of one source go in one namespace.
 struct Target<'a> {
@@ -120,7 +95,7 @@ impl Target<'_> {
         Ok((id, outcome))
     }
 
-    fn import_node<N: Importable>(
+    fn import_node<N: WritableNode>(
         &self,
         cache: &mut Caches,
         row: &SourceRow<N>,
@@ -160,7 +135,7 @@ impl Target<'_> {
     }
 
     /// Puts the source's times on a row the normal write path stamped.
-    fn set_times<N: Importable>(&self, id: i64, create: i64, update: i64) -> Result<()> {
+    fn set_times<N: WritableNode>(&self, id: i64, create: i64, update: i64) -> Result<()> {
         self.tx
             .prepare_cached(&format!(
                 "UPDATE {} SET create_time_since_epoch = ?1, last_update_time_since_epoch = ?2 \
@@ -196,14 +171,6 @@ impl Target<'_> {
     }
 }
 
-fn added(new: bool) -> Outcome {
-    if new {
-        Outcome::Inserted
-    } else {
-        Outcome::Unchanged
-    }
-}
-
 impl Writer {
     pub(crate) fn import_batch(&mut self, ns: &str, batch: &ImportBatch) -> Result<ImportTallies> {
         let now = now_ms();
@@ -218,69 +185,46 @@ impl Writer {
                 let (id, outcome) = target.import_type(row)?;
                 // Its properties may have grown.
                 cache.types.remove(&id);
-                tally(&mut out.types, outcome);
+                outcome.count(&mut out.types);
             }
             for row in &batch.contexts {
-                tally(&mut out.contexts, target.import_node(cache, row, now)?);
+                target
+                    .import_node(cache, row, now)?
+                    .count(&mut out.contexts);
             }
             for row in &batch.artifacts {
-                tally(&mut out.artifacts, target.import_node(cache, row, now)?);
+                target
+                    .import_node(cache, row, now)?
+                    .count(&mut out.artifacts);
             }
             for row in &batch.executions {
-                tally(&mut out.executions, target.import_node(cache, row, now)?);
+                target
+                    .import_node(cache, row, now)?
+                    .count(&mut out.executions);
             }
             for row in &batch.events {
-                tally(&mut out.events, target.import_event(row)?);
+                target.import_event(row)?.count(&mut out.events);
             }
             for l in &batch.parent_contexts {
                 let link = ParentContext {
                     child_id: target.node(NodeKind::Context, l.child_id)?,
                     parent_id: target.node(NodeKind::Context, l.parent_id)?,
                 };
-                tally(&mut out.parent_contexts, added(link_parent(tx, &link)?));
+                Outcome::of_link(link_parent(tx, &link)?).count(&mut out.parent_contexts);
             }
             for l in &batch.attributions {
                 let context = target.node(NodeKind::Context, l.context_id)?;
                 let artifact = target.node(NodeKind::Artifact, l.artifact_id)?;
                 let new = link(tx, LinkKind::Attribution, context, artifact)?;
-                tally(&mut out.attributions, added(new));
+                Outcome::of_link(new).count(&mut out.attributions);
             }
             for l in &batch.associations {
                 let context = target.node(NodeKind::Context, l.context_id)?;
                 let execution = target.node(NodeKind::Execution, l.execution_id)?;
                 let new = link(tx, LinkKind::Association, context, execution)?;
-                tally(&mut out.associations, added(new));
+                Outcome::of_link(new).count(&mut out.associations);
             }
             Ok(out)
         })
     }
 }
-
-/// A node the import path can write: with the store's ids in place of the
-/// source's, and its source times.
-trait Importable: WritableNode + PartialEq + Clone {
-    /// A copy with id `id` and type `type_id`.
-    fn rebased(&self, id: Option<i64>, type_id: i64) -> Self;
-    /// `(create_time_since_epoch, last_update_time_since_epoch)`.
-    fn times(&self) -> (i64, i64);
-}
-
-macro_rules! importable {
-    ($($node:ty),*) => {$(
-        impl Importable for $node {
-            fn rebased(&self, id: Option<i64>, type_id: i64) -> Self {
-                Self {
-                    id,
-                    type_id,
-                    ..self.clone()
-                }
-            }
-
-            fn times(&self) -> (i64, i64) {
-                (self.create_time_since_epoch, self.last_update_time_since_epoch)
-            }
-        }
-    )*};
-}
-
-importable!(Artifact, Execution, Context);

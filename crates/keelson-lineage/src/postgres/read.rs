@@ -1,0 +1,689 @@
+//! Queries of the PostgreSQL backend; every one filters by namespace.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tokio_postgres::Row;
+use tokio_postgres::types::FromSql;
+
+use crate::error::{Error, Result};
+use crate::event::{Event, EventType, PathStep};
+use crate::filter::{Dialect, SqlValue};
+use crate::lineage::{LineageGraph, LineageQuery, LineageStart, Walk};
+use crate::link::{Association, Attribution};
+use crate::node::{Artifact, ArtifactState, Context, Execution, ExecutionState};
+use crate::record::NodeRecord;
+use crate::store::{ListOptions, OrderBy, Page, StoreCounts};
+use crate::types::{NodeKind, NodeType};
+use crate::value::{Properties, PropertyType, Value};
+
+use super::{Conn, Param, pg, refs};
+
+/// A node kind as PostgreSQL returns its rows.
+pub(crate) trait PgNode: NodeRecord {
+    /// The node from a row of [`NodeRecord::COLUMNS`].
+    fn from_row(row: &Row) -> Result<Self>;
+}
+
+fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T> {
+    row.try_get(i).map_err(pg("read row"))
+}
+
+impl PgNode for Artifact {
+    fn from_row(row: &Row) -> Result<Self> {
+        let id: i64 = get(row, 0)?;
+        let state = match get::<Option<i64>>(row, 4)? {
+            None => ArtifactState::Unknown,
+            Some(code) => ArtifactState::from_code(code).ok_or_else(|| Error::Corrupt {
+                what: format!("artifact {id} state {code}"),
+            })?,
+        };
+        Ok(Self {
+            id: Some(id),
+            type_id: get(row, 1)?,
+            name: get(row, 2)?,
+            uri: get(row, 3)?,
+            state,
+            external_id: get(row, 5)?,
+            properties: Properties::new(),
+            custom_properties: Properties::new(),
+            create_time_since_epoch: get(row, 6)?,
+            last_update_time_since_epoch: get(row, 7)?,
+        })
+    }
+}
+
+impl PgNode for Execution {
+    fn from_row(row: &Row) -> Result<Self> {
+        let id: i64 = get(row, 0)?;
+        let last_known_state = match get::<Option<i64>>(row, 3)? {
+            None => ExecutionState::Unknown,
+            Some(code) => ExecutionState::from_code(code).ok_or_else(|| Error::Corrupt {
+                what: format!("execution {id} last_known_state {code}"),
+            })?,
+        };
+        Ok(Self {
+            id: Some(id),
+            type_id: get(row, 1)?,
+            name: get(row, 2)?,
+            last_known_state,
+            external_id: get(row, 4)?,
+            properties: Properties::new(),
+            custom_properties: Properties::new(),
+            create_time_since_epoch: get(row, 5)?,
+            last_update_time_since_epoch: get(row, 6)?,
+        })
+    }
+}
+
+impl PgNode for Context {
+    fn from_row(row: &Row) -> Result<Self> {
+        Ok(Self {
+            id: Some(get(row, 0)?),
+            type_id: get(row, 1)?,
+            name: get(row, 2)?,
+            external_id: get(row, 3)?,
+            properties: Properties::new(),
+            custom_properties: Properties::new(),
+            create_time_since_epoch: get(row, 4)?,
+            last_update_time_since_epoch: get(row, 5)?,
+        })
+    }
+}
+
+/// The first column of a query as ids.
+async fn ids_of(
+    c: &mut Conn,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<i64>> {
+    c.query(sql, params)
+        .await
+        .map_err(pg("query ids"))?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect()
+}
+
+/// The nodes of kind `N` with these ids in namespace `ns`, sorted by id,
+/// with their properties.
+pub(crate) async fn nodes<N: PgNode>(c: &mut Conn, ns: &str, ids: &[i64]) -> Result<Vec<N>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {} FROM {} t WHERE t.id = ANY($1) AND t.namespace = $2 ORDER BY t.id",
+        N::COLUMNS,
+        N::KIND.table()
+    );
+    let rows = c
+        .query(&sql, &[&ids, &ns])
+        .await
+        .map_err(pg("query nodes"))?;
+    let mut out = rows.iter().map(N::from_row).collect::<Result<Vec<_>>>()?;
+    let found: Vec<i64> = out.iter().filter_map(NodeRecord::id).collect();
+    if found.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT {id}, name, is_custom_property, int_value, double_value, string_value, \
+         bool_value, struct_value FROM {table} WHERE {id} = ANY($1)",
+        id = N::KIND.property_owner(),
+        table = N::KIND.property_table()
+    );
+    let rows = c
+        .query(&sql, &[&found])
+        .await
+        .map_err(pg("query properties"))?;
+    for row in &rows {
+        let node_id: i64 = get(row, 0)?;
+        let name: String = get(row, 1)?;
+        let custom: bool = get(row, 2)?;
+        let value = property_value(row, 3)?.ok_or_else(|| Error::Corrupt {
+            what: format!("{} {node_id} property {name:?} has no value", N::KIND),
+        })?;
+        if let Ok(i) = found.binary_search(&node_id)
+            && let Some(node) = out.get_mut(i)
+        {
+            node.properties_mut(custom).insert(name, value);
+        }
+    }
+    Ok(out)
+}
+
+/// The value in the five value columns starting at `first`, if any is set.
+fn property_value(row: &Row, first: usize) -> Result<Option<Value>> {
+    if let Some(i) = get::<Option<i64>>(row, first)? {
+        return Ok(Some(Value::Int(i)));
+    }
+    if let Some(d) = get::<Option<f64>>(row, first + 1)? {
+        return Ok(Some(Value::Double(d)));
+    }
+    if let Some(s) = get::<Option<String>>(row, first + 2)? {
+        return Ok(Some(Value::String(s)));
+    }
+    if let Some(b) = get::<Option<bool>>(row, first + 3)? {
+        return Ok(Some(Value::Bool(b)));
+    }
+    if let Some(s) = get::<Option<String>>(row, first + 4)? {
+        let v = serde_json::from_str(&s).map_err(|e| Error::Corrupt {
+            what: format!("struct value: {e}"),
+        })?;
+        return Ok(Some(Value::Struct(v)));
+    }
+    Ok(None)
+}
+
+const TYPE_COLUMNS: &str = "id, kind, name, version, description, external_id, base_type";
+
+async fn types_where(
+    c: &mut Conn,
+    sql_where: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<NodeType>> {
+    let sql = format!("SELECT {TYPE_COLUMNS} FROM type WHERE {sql_where} ORDER BY id");
+    let rows = c.query(&sql, params).await.map_err(pg("query types"))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = get(row, 0)?;
+        let code: i64 = get(row, 1)?;
+        let kind = NodeKind::from_code(code).ok_or_else(|| Error::Corrupt {
+            what: format!("type {id} kind {code}"),
+        })?;
+        let mut t = NodeType::new(kind, get::<String>(row, 2)?);
+        t.id = Some(id);
+        t.version = get(row, 3)?;
+        t.description = get(row, 4)?;
+        t.external_id = get(row, 5)?;
+        t.base_type = get(row, 6)?;
+        out.push(t);
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let ids: Vec<i64> = out.iter().filter_map(|t| t.id).collect();
+    let rows = c
+        .query(
+            "SELECT type_id, name, data_type FROM type_property WHERE type_id = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .map_err(pg("query type properties"))?;
+    for row in &rows {
+        let type_id: i64 = get(row, 0)?;
+        let name: String = get(row, 1)?;
+        let ty = property_type(type_id, &name, get(row, 2)?)?;
+        if let Ok(i) = ids.binary_search(&type_id)
+            && let Some(t) = out.get_mut(i)
+        {
+            t.properties.insert(name, ty);
+        }
+    }
+    Ok(out)
+}
+
+fn property_type(type_id: i64, name: &str, code: i64) -> Result<PropertyType> {
+    PropertyType::from_code(code).ok_or_else(|| Error::Corrupt {
+        what: format!("type {type_id} property {name:?} data_type {code}"),
+    })
+}
+
+/// The namespace and kind code of type `type_id` with its declared
+/// properties, if it exists.
+pub(crate) async fn type_row(
+    c: &mut Conn,
+    type_id: i64,
+) -> Result<Option<(String, i64, BTreeMap<String, PropertyType>)>> {
+    let rows = c
+        .query(
+            "SELECT t.namespace, t.kind, p.name, p.data_type FROM type t \
+             LEFT JOIN type_property p ON p.type_id = t.id WHERE t.id = $1",
+            &[&type_id],
+        )
+        .await
+        .map_err(pg("read type"))?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let namespace: String = get(first, 0)?;
+    let kind: i64 = get(first, 1)?;
+    let mut properties = BTreeMap::new();
+    for row in &rows {
+        if let Some(name) = get::<Option<String>>(row, 2)? {
+            let code: i64 = get(row, 3)?;
+            properties.insert(name.clone(), property_type(type_id, &name, code)?);
+        }
+    }
+    Ok(Some((namespace, kind, properties)))
+}
+
+pub(crate) async fn type_by_name(
+    c: &mut Conn,
+    ns: &str,
+    kind: NodeKind,
+    name: &str,
+    version: Option<&str>,
+) -> Result<Option<NodeType>> {
+    Ok(types_where(
+        c,
+        "namespace = $1 AND kind = $2 AND name = $3 \
+         AND coalesce(version, '') = coalesce($4::text, '')",
+        &[&ns, &kind.code(), &name, &version],
+    )
+    .await?
+    .pop())
+}
+
+pub(crate) async fn types_by_id(c: &mut Conn, ns: &str, ids: &[i64]) -> Result<Vec<NodeType>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    types_where(c, "namespace = $1 AND id = ANY($2)", &[&ns, &ids]).await
+}
+
+pub(crate) async fn types_of_kind(c: &mut Conn, ns: &str, kind: NodeKind) -> Result<Vec<NodeType>> {
+    types_where(c, "namespace = $1 AND kind = $2", &[&ns, &kind.code()]).await
+}
+
+pub(crate) async fn nodes_by_type<N: PgNode>(
+    c: &mut Conn,
+    ns: &str,
+    type_name: &str,
+    type_version: Option<&str>,
+    name: Option<&str>,
+) -> Result<Vec<N>> {
+    let type_id: Option<i64> = c
+        .query_opt(
+            "SELECT id FROM type WHERE namespace = $1 AND kind = $2 AND name = $3 \
+             AND coalesce(version, '') = coalesce($4::text, '')",
+            &[&ns, &N::KIND.code(), &type_name, &type_version],
+        )
+        .await
+        .map_err(pg("find type"))?
+        .map(|r| get(&r, 0))
+        .transpose()?;
+    let Some(type_id) = type_id else {
+        return Ok(Vec::new());
+    };
+    let ids = match name {
+        None => {
+            let sql = format!(
+                "SELECT id FROM {} WHERE type_id = $1 ORDER BY id",
+                N::KIND.table()
+            );
+            ids_of(c, &sql, &[&type_id]).await?
+        }
+        Some(name) => {
+            let sql = format!(
+                "SELECT id FROM {} WHERE type_id = $1 AND name = $2",
+                N::KIND.table()
+            );
+            ids_of(c, &sql, &[&type_id, &name]).await?
+        }
+    };
+    nodes(c, ns, &ids).await
+}
+
+pub(crate) async fn artifacts_by_uri(c: &mut Conn, ns: &str, uri: &str) -> Result<Vec<Artifact>> {
+    let ids = ids_of(
+        c,
+        "SELECT id FROM artifact WHERE uri = $1 AND namespace = $2 ORDER BY id",
+        &[&uri, &ns],
+    )
+    .await?;
+    nodes(c, ns, &ids).await
+}
+
+pub(crate) async fn nodes_by_external_ids<N: PgNode>(
+    c: &mut Conn,
+    ns: &str,
+    external_ids: &[String],
+) -> Result<Vec<N>> {
+    let sql = format!(
+        "SELECT id FROM {} WHERE namespace = $1 AND external_id = ANY($2) ORDER BY id",
+        N::KIND.table()
+    );
+    let ids = ids_of(c, &sql, &[&ns, &external_ids]).await?;
+    nodes(c, ns, &ids).await
+}
+
+/// A neighbourhood query: nodes linked to one node.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Via {
+    ArtifactsOfContext,
+    ExecutionsOfContext,
+    ContextsOfArtifact,
+    ContextsOfExecution,
+    ParentsOfContext,
+    ChildrenOfContext,
+}
+
+pub(crate) async fn nodes_via<N: PgNode>(
+    c: &mut Conn,
+    ns: &str,
+    via: Via,
+    id: i64,
+) -> Result<Vec<N>> {
+    let sql = match via {
+        Via::ArtifactsOfContext => {
+            "SELECT artifact_id FROM attribution WHERE context_id = $1 ORDER BY artifact_id"
+        }
+        Via::ExecutionsOfContext => {
+            "SELECT execution_id FROM association WHERE context_id = $1 ORDER BY execution_id"
+        }
+        Via::ContextsOfArtifact => {
+            "SELECT context_id FROM attribution WHERE artifact_id = $1 ORDER BY context_id"
+        }
+        Via::ContextsOfExecution => {
+            "SELECT context_id FROM association WHERE execution_id = $1 ORDER BY context_id"
+        }
+        Via::ParentsOfContext => {
+            "SELECT parent_context_id FROM parent_context WHERE context_id = $1 \
+             ORDER BY parent_context_id"
+        }
+        Via::ChildrenOfContext => {
+            "SELECT context_id FROM parent_context WHERE parent_context_id = $1 ORDER BY context_id"
+        }
+    };
+    let ids = ids_of(c, sql, &[&id]).await?;
+    // Links never cross namespaces, and `nodes` filters by namespace.
+    nodes(c, ns, &ids).await
+}
+
+/// Events of artifacts (`kind` Artifact) or executions, in namespace `ns`,
+/// by event id; paths only when `with_paths`.
+pub(crate) async fn events(
+    c: &mut Conn,
+    ns: &str,
+    kind: NodeKind,
+    ids: &[i64],
+    with_paths: bool,
+) -> Result<Vec<Event>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = match kind {
+        NodeKind::Execution => {
+            "SELECT e.id, e.artifact_id, e.execution_id, e.type, e.milliseconds_since_epoch \
+             FROM event e JOIN execution x ON x.id = e.execution_id \
+             WHERE e.execution_id = ANY($1) AND x.namespace = $2 ORDER BY e.id"
+        }
+        _ => {
+            "SELECT e.id, e.artifact_id, e.execution_id, e.type, e.milliseconds_since_epoch \
+             FROM event e JOIN artifact a ON a.id = e.artifact_id \
+             WHERE e.artifact_id = ANY($1) AND a.namespace = $2 ORDER BY e.id"
+        }
+    };
+    let rows = c
+        .query(sql, &[&ids, &ns])
+        .await
+        .map_err(pg("query events"))?;
+    let mut event_ids = Vec::with_capacity(rows.len());
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = get(row, 0)?;
+        let code: i64 = get(row, 3)?;
+        let event_type = EventType::from_code(code).ok_or_else(|| Error::Corrupt {
+            what: format!("event {id} type {code}"),
+        })?;
+        event_ids.push(id);
+        out.push(Event {
+            artifact_id: get(row, 1)?,
+            execution_id: get(row, 2)?,
+            event_type,
+            path: Vec::new(),
+            milliseconds_since_epoch: get(row, 4)?,
+        });
+    }
+    if with_paths && !out.is_empty() {
+        let rows = c
+            .query(
+                "SELECT event_id, is_index_step, step_index_value, step_key FROM event_path \
+                 WHERE event_id = ANY($1) ORDER BY event_id, step_index",
+                &[&event_ids],
+            )
+            .await
+            .map_err(pg("query event paths"))?;
+        for row in &rows {
+            let event_id: i64 = get(row, 0)?;
+            let is_index: bool = get(row, 1)?;
+            let step = if is_index {
+                PathStep::Index(get::<Option<i64>>(row, 2)?.unwrap_or_default())
+            } else {
+                PathStep::Key(get::<Option<String>>(row, 3)?.unwrap_or_default())
+            };
+            if let Ok(i) = event_ids.binary_search(&event_id)
+                && let Some(e) = out.get_mut(i)
+            {
+                e.path.push(step);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn filter_param(value: SqlValue) -> Param {
+    match value {
+        SqlValue::Int(v) => Box::new(v),
+        SqlValue::Double(v) => Box::new(v),
+        SqlValue::Text(v) => Box::new(v),
+        SqlValue::Bool(v) => Box::new(v),
+    }
+}
+
+pub(crate) async fn list<N: PgNode>(
+    c: &mut Conn,
+    ns: &str,
+    options: &ListOptions,
+) -> Result<Page<N>> {
+    let size = options.page_size()?;
+    let column = match options.order_by {
+        OrderBy::CreateTime => "t.create_time_since_epoch",
+        OrderBy::LastUpdateTime => "t.last_update_time_since_epoch",
+        OrderBy::Id => "t.id",
+    };
+    // $1 is the namespace; a compiled filter's fragment takes $2.. and the
+    // cursor the placeholders after it.
+    let mut params: Vec<Param> = vec![Box::new(ns.to_owned())];
+    let mut sql = format!(
+        "SELECT t.id, {column} FROM {} t WHERE t.namespace = $1",
+        N::KIND.table()
+    );
+    let filtered = options.filter_query.is_some();
+    if let Some(text) = &options.filter_query {
+        let filter = crate::filter::parse(text)?;
+        let compiled =
+            crate::filter::compile(&filter, N::KIND, Dialect::Postgres, params.len() + 1)?;
+        sql.push_str(&format!(" AND ({})", compiled.where_sql));
+        params.extend(compiled.params.into_iter().map(filter_param));
+    }
+    let (cmp, dir) = if options.ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    if let Some(token) = &options.page_token {
+        let (value, id) = crate::page_token::decode(token, options.order_by, options.ascending)?;
+        let n = params.len();
+        if options.order_by == OrderBy::Id {
+            sql.push_str(&format!(" AND t.id {cmp} ${}", n + 1));
+            params.push(Box::new(id));
+        } else {
+            sql.push_str(&format!(
+                " AND ({column}, t.id) {cmp} (${}, ${})",
+                n + 1,
+                n + 2
+            ));
+            params.push(Box::new(value));
+            params.push(Box::new(id));
+        }
+    }
+    if options.order_by == OrderBy::Id {
+        sql.push_str(&format!(" ORDER BY t.id {dir}"));
+    } else {
+        sql.push_str(&format!(" ORDER BY {column} {dir}, t.id {dir}"));
+    }
+    sql.push_str(&format!(" LIMIT {}", u64::from(size) + 1));
+    let rows = if filtered {
+        c.query_once(&sql, &refs(&params)).await
+    } else {
+        c.query(&sql, &refs(&params)).await
+    }
+    .map_err(pg("list"))?;
+    let keys = rows
+        .iter()
+        .map(|r| Ok((get::<i64>(r, 0)?, get::<i64>(r, 1)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let more = keys.len() > size as usize;
+    let page: Vec<(i64, i64)> = keys.into_iter().take(size as usize).collect();
+    let ids: Vec<i64> = page.iter().map(|k| k.0).collect();
+    let mut by_id: BTreeMap<i64, N> = nodes::<N>(c, ns, &ids)
+        .await?
+        .into_iter()
+        .filter_map(|n| n.id().map(|id| (id, n)))
+        .collect();
+    let items: Vec<N> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    let next_page_token = match page.last() {
+        Some(&(id, value)) if more => Some(crate::page_token::encode(
+            options.order_by,
+            options.ascending,
+            value,
+            id,
+        )),
+        _ => None,
+    };
+    Ok(Page {
+        items,
+        next_page_token,
+    })
+}
+
+pub(crate) async fn lineage(c: &mut Conn, ns: &str, query: &LineageQuery) -> Result<LineageGraph> {
+    let (start, kind) = match &query.start {
+        LineageStart::Artifacts(ids) => (ids, NodeKind::Artifact),
+        LineageStart::Executions(ids) => (ids, NodeKind::Execution),
+    };
+    let sql = format!(
+        "SELECT id FROM {} WHERE id = ANY($1) AND namespace = $2",
+        kind.table()
+    );
+    let found: BTreeSet<i64> = ids_of(c, &sql, &[start, &ns]).await?.into_iter().collect();
+    if let Some(missing) = start.iter().find(|id| !found.contains(id)) {
+        return Err(Error::not_found(format!("{kind} {missing}")));
+    }
+    let mut walk = Walk::new(query);
+    while let Some((artifacts, executions)) = walk.frontier() {
+        let (artifacts, executions) = (artifacts.to_vec(), executions.to_vec());
+        let from_artifacts = events(c, ns, NodeKind::Artifact, &artifacts, false).await?;
+        let from_executions = events(c, ns, NodeKind::Execution, &executions, false).await?;
+        walk.advance(&from_artifacts, &from_executions);
+    }
+    let (artifact_ids, execution_ids) = walk.finish();
+    let artifact_ids: Vec<i64> = artifact_ids.into_iter().collect();
+    let execution_ids: Vec<i64> = execution_ids.into_iter().collect();
+    let events: Vec<Event> = events(c, ns, NodeKind::Artifact, &artifact_ids, true)
+        .await?
+        .into_iter()
+        .filter(|e| execution_ids.binary_search(&e.execution_id).is_ok())
+        .collect();
+    let attributions: Vec<Attribution> = pairs(
+        c,
+        "SELECT context_id, artifact_id FROM attribution WHERE artifact_id = ANY($1)",
+        &artifact_ids,
+    )
+    .await?
+    .into_iter()
+    .map(|(context_id, artifact_id)| Attribution {
+        context_id,
+        artifact_id,
+    })
+    .collect();
+    let associations: Vec<Association> = pairs(
+        c,
+        "SELECT context_id, execution_id FROM association WHERE execution_id = ANY($1)",
+        &execution_ids,
+    )
+    .await?
+    .into_iter()
+    .map(|(context_id, execution_id)| Association {
+        context_id,
+        execution_id,
+    })
+    .collect();
+    let context_ids: BTreeSet<i64> = attributions
+        .iter()
+        .map(|a| a.context_id)
+        .chain(associations.iter().map(|a| a.context_id))
+        .collect();
+    let context_ids: Vec<i64> = context_ids.into_iter().collect();
+    let artifacts: Vec<Artifact> = nodes(c, ns, &artifact_ids).await?;
+    let executions: Vec<Execution> = nodes(c, ns, &execution_ids).await?;
+    let contexts: Vec<Context> = nodes(c, ns, &context_ids).await?;
+    let type_ids: BTreeSet<i64> = artifacts
+        .iter()
+        .map(|a| a.type_id)
+        .chain(executions.iter().map(|e| e.type_id))
+        .chain(contexts.iter().map(|c| c.type_id))
+        .collect();
+    let type_ids: Vec<i64> = type_ids.into_iter().collect();
+    Ok(LineageGraph {
+        types: types_by_id(c, ns, &type_ids).await?,
+        artifacts,
+        executions,
+        contexts,
+        events,
+        attributions,
+        associations,
+    })
+}
+
+async fn pairs(c: &mut Conn, sql: &str, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = c
+        .query(sql, &[&ids])
+        .await
+        .map_err(pg("query links"))?
+        .iter()
+        .map(|r| Ok((get(r, 0)?, get(r, 1)?)))
+        .collect::<Result<Vec<(i64, i64)>>>()?;
+    out.sort_unstable();
+    Ok(out)
+}
+
+pub(crate) async fn counts(c: &mut Conn, ns: &str) -> Result<StoreCounts> {
+    let row = c
+        .query_opt(
+            "SELECT (SELECT count(*) FROM type WHERE namespace = $1), \
+             (SELECT count(*) FROM artifact WHERE namespace = $1), \
+             (SELECT count(*) FROM execution WHERE namespace = $1), \
+             (SELECT count(*) FROM context WHERE namespace = $1), \
+             (SELECT count(*) FROM event e JOIN artifact a ON a.id = e.artifact_id \
+              WHERE a.namespace = $1), \
+             (SELECT count(*) FROM attribution l JOIN context c ON c.id = l.context_id \
+              WHERE c.namespace = $1), \
+             (SELECT count(*) FROM association l JOIN context c ON c.id = l.context_id \
+              WHERE c.namespace = $1), \
+             (SELECT count(*) FROM parent_context l JOIN context c ON c.id = l.context_id \
+              WHERE c.namespace = $1)",
+            &[&ns],
+        )
+        .await
+        .map_err(pg("count"))?
+        .ok_or_else(|| Error::Backend {
+            operation: "count".to_owned(),
+            message: "no row".to_owned(),
+        })?;
+    let n =
+        |i: usize| -> Result<u64> { Ok(u64::try_from(get::<i64>(&row, i)?).unwrap_or_default()) };
+    Ok(StoreCounts {
+        types: n(0)?,
+        artifacts: n(1)?,
+        executions: n(2)?,
+        contexts: n(3)?,
+        events: n(4)?,
+        attributions: n(5)?,
+        associations: n(6)?,
+        parent_contexts: n(7)?,
+    })
+}
