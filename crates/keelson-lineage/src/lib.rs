@@ -113,7 +113,8 @@
 //!   `proptest` (also random filter trees through print, parse, compile and
 //!   SQLite, and random formulas against a reference evaluator), tokio's
 //!   `macros` and multi-threaded runtime for the tests, and `tokio-postgres`
-//!   for the filter test against a real PostgreSQL server (`KEELSON_PG_URL`).
+//!   for the filter test against a real PostgreSQL server (`KEELSON_PG_URL`),
+//!   `criterion` for the benches in `benches/`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod error;
