@@ -134,7 +134,7 @@
 //!   `macros` and multi-threaded runtime for the tests, and `tokio-postgres`
 //!   for the tests against a real PostgreSQL server (`KEELSON_PG_URL`): the
 //!   filter test, and the schema set-up and clean-up of the PostgreSQL
-//!   conformance run.
+//!   conformance run; `criterion` for the benches in `benches/`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod error;

@@ -460,14 +460,17 @@ async fn a_version_1_store_gains_the_import_table() {
     drop(SqliteStore::open(&db).await.unwrap());
     Connection::open(&db)
         .unwrap()
-        .execute_batch("DROP TABLE import_source; UPDATE schema_version SET version = 1")
+        .execute_batch(
+            "DROP TABLE import_source; DROP INDEX context_name; \
+             UPDATE schema_version SET version = 1",
+        )
         .unwrap();
     let store = SqliteStore::open(&db).await.unwrap();
     let version: i64 = read_only(&db)
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, keelson_lineage::sqlite::SCHEMA_VERSION);
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let report = import_mlmd(&path, &store, &ImportOptions::default())
         .await
         .unwrap();

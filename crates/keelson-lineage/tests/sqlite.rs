@@ -355,3 +355,85 @@ async fn a_foreign_database_is_refused() {
     let e = SqliteStore::open(&path).await.unwrap_err();
     assert!(matches!(e, Error::NotAStore { .. }), "{e}");
 }
+
+/// The query plan of a filtered artifact list, as `list_artifacts` builds
+/// it, read on the store's file.
+fn list_plan(path: &std::path::Path, filter: &str) -> String {
+    use keelson_lineage::filter::{Dialect, NodeKind, compile, parse};
+    let compiled = compile(
+        &parse(filter).unwrap(),
+        NodeKind::Artifact,
+        Dialect::Sqlite,
+        2,
+    )
+    .unwrap();
+    let sql = format!(
+        "EXPLAIN QUERY PLAN SELECT t.id FROM artifact t WHERE t.namespace = ?1 AND ({}) \
+         ORDER BY t.create_time_since_epoch DESC, t.id DESC LIMIT 101",
+        compiled.where_sql
+    );
+    let conn = raw(path);
+    let mut params: Vec<&dyn rusqlite::ToSql> = vec![&""];
+    params.extend(compiled.params.iter().map(|p| p as &dyn rusqlite::ToSql));
+    let mut stmt = conn.prepare(&sql).unwrap();
+    let rows: Vec<String> = stmt
+        .query_map(params.as_slice(), |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    rows.join("\n")
+}
+
+/// A selective filter is driven from the nodes it names, a broad one by
+/// walking the list order: the context-name index and the planner
+/// statistics of schema version 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_are_planned_from_their_selective_side() {
+    let (dir, store) = fresh().await;
+    let t = conformance::setup_types(&store).await;
+    conformance::record_runs(&store, &t, 3).await;
+    let path = dir.path().join("lineage.db");
+
+    let by_context = list_plan(&path, "contexts_a.name = 'run-1' AND type = 'Model'");
+    assert!(by_context.contains("context_name"), "{by_context}");
+    assert!(by_context.contains("INTEGER PRIMARY KEY"), "{by_context}");
+    let by_property = list_plan(
+        &path,
+        "type = 'Model' AND properties.accuracy.double_value > 0.9",
+    );
+    assert!(by_property.contains("INTEGER PRIMARY KEY"), "{by_property}");
+    let broad = list_plan(&path, "type = 'Model'");
+    assert!(broad.contains("artifact_create_time"), "{broad}");
+    assert!(!broad.contains("TEMP B-TREE"), "{broad}");
+
+    // A version 2 store that ran `ANALYZE` keeps its own statistics
+    // through the migration, and gains the index.
+    drop(store);
+    raw(&path)
+        .execute_batch("DROP INDEX context_name; UPDATE schema_version SET version = 2; ANALYZE;")
+        .unwrap();
+    let stats = || -> Vec<(String, String)> {
+        raw(&path)
+            .prepare("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'artifact' ORDER BY idx")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let own = stats();
+    assert!(
+        own.iter().all(|(_, stat)| !stat.starts_with("1000000 ")),
+        "{own:?}"
+    );
+    drop(SqliteStore::open(&path).await.unwrap());
+    assert_eq!(stats(), own);
+    let index: i64 = raw(&path)
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'context_name'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(index, 1);
+}

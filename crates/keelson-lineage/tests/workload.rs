@@ -31,9 +31,10 @@ fn read(path: PathBuf) -> Vec<u8> {
 /// The hand-written variants, as written into a temporary directory and
 /// read back like any workload file given on a command line.
 fn variants() -> Vec<(String, Workload)> {
-    let dir = std::env::temp_dir().join(format!("keelson-workload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = ["variant_three_steps.json", "variant_short_hops.json"]
+    // A directory per call: the tests calling this run in parallel.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ["variant_three_steps.json", "variant_short_hops.json"]
         .into_iter()
         .map(|name| {
             let path = dir.join(name);
@@ -41,9 +42,7 @@ fn variants() -> Vec<(String, Workload)> {
             let workload = Workload::from_json(&read(path)).unwrap();
             (name.to_owned(), workload)
         })
-        .collect();
-    std::fs::remove_dir_all(&dir).unwrap();
-    out
+        .collect()
 }
 
 fn lineage_v1() -> Workload {

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use super::pg;
 
 /// The schema version this library writes (the same as SQLite's).
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 /// Serialises concurrent opens of one database: the first creates the
 /// schema, the others wait and find it (an arbitrary, fixed key).
@@ -103,8 +103,14 @@ CREATE TABLE import_source(namespace TEXT COLLATE "C" NOT NULL, source TEXT COLL
     PRIMARY KEY (namespace, source, kind, source_id));
 "#;
 
+/// Version 2 → 3: contexts by name, for filters naming a context (SQLite's
+/// version 3 also seeds planner statistics; PostgreSQL gathers its own).
+const V2_TO_V3: &str = r#"
+CREATE INDEX context_name ON context(name);
+"#;
+
 /// The migrations in order: entry `i` takes version `i` to `i + 1`.
-const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V0_TO_V1, V1_TO_V2];
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V0_TO_V1, V1_TO_V2, V2_TO_V3];
 
 /// Creates the schema in an empty database schema, or migrates an older
 /// one to [`CURRENT_VERSION`], in one transaction; refuses a newer one and

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use super::backend;
 
 /// The schema version this library writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 /// Version 0: the prototype's layout, before namespaces and indexes.
 const V0: &str = "
@@ -99,8 +99,37 @@ CREATE TABLE import_source(namespace TEXT NOT NULL, source TEXT NOT NULL, kind I
     PRIMARY KEY (namespace, source, kind, source_id)) WITHOUT ROWID;
 ";
 
+/// Version 2 → 3: filters that name a context (`contexts_a.name = …`) find
+/// it by an index, and the query planner gets the shape of a typical store
+/// in `sqlite_stat1`. Without statistics SQLite takes `namespace = ?` on
+/// the create-time index for a selective test (about ten rows), so a
+/// filtered list walked every node of the namespace in list order and
+/// tested each one; with them it drives a selective filter from its `IN`
+/// set and keeps the ordered walk for broad ones (`type = 'Model'`). The
+/// rows describe a store, not its data: one namespace holding every node,
+/// ten types per kind, unique names within a type. They are written only
+/// where no statistics exist, so a store that ran `ANALYZE` keeps its own;
+/// `ANALYZE sqlite_schema` creates the table and makes this connection
+/// read the rows.
+const V2_TO_V3: &str = "
+CREATE INDEX context_name ON context(name);
+ANALYZE sqlite_schema;
+INSERT INTO sqlite_stat1(tbl, idx, stat)
+    SELECT column1, column2, column3 FROM (VALUES
+        ('artifact', 'artifact_create_time', '1000000 1000000 1'),
+        ('artifact', 'artifact_type_name', '1000000 100000 1'),
+        ('execution', 'execution_create_time', '1000000 1000000 1'),
+        ('execution', 'execution_type_name', '1000000 100000 1'),
+        ('context', 'context_create_time', '1000000 1000000 1'),
+        ('context', 'context_type_name', '1000000 100000 1'),
+        ('context', 'context_name', '1000000 1'))
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_stat1
+        WHERE tbl IN ('artifact', 'execution', 'context'));
+ANALYZE sqlite_schema;
+";
+
 /// The migrations in order: entry `i` takes version `i` to `i + 1`.
-const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V0_TO_V1, V1_TO_V2];
+const MIGRATIONS: [&str; CURRENT_VERSION as usize] = [V0_TO_V1, V1_TO_V2, V2_TO_V3];
 
 /// Creates the schema in an empty database, or migrates an older one to
 /// [`CURRENT_VERSION`], in one transaction; refuses a newer one.
