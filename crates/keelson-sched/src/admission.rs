@@ -10,8 +10,10 @@
 //! admission (<https://kueue.sigs.k8s.io/docs/tasks/run/jobs/#partial-admission>).
 //! `docs/sched.md` lists where this crate simplifies them.
 
+use std::cmp::Ordering;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +24,7 @@ use crate::cluster_queue::{
 use crate::cohort::Cohort;
 use crate::decision::{Admission, Decision, FlavorMiss, MissReason, PodSetAdmission, WaitReason};
 use crate::flavor::ResourceFlavor;
+use crate::heads::Heads;
 use crate::local_queue::LocalQueue;
 use crate::quantity::Quantity;
 use crate::quota::QuotaTree;
@@ -142,7 +145,8 @@ pub(crate) struct Group {
 pub(crate) struct PendingKey {
     priority: Reverse<i32>,
     created: u64,
-    name: String,
+    /// Shared with the entry, so keys are made without copying the name.
+    name: Arc<str>,
     id: usize,
 }
 
@@ -166,26 +170,53 @@ pub(crate) struct Queue {
     weight_milli: i128,
 }
 
+/// What admission reads of a pod set, kept small and next to its siblings
+/// so that deciding on a pending workload touches few cache lines.
 #[derive(Clone, Debug)]
 struct PodSetReq {
-    per_pod: Vec<(usize, i128)>,
+    /// Where its per-pod requests lie in [`Entry::requests`].
+    start: usize,
+    end: usize,
+    count: u32,
+    /// Its `minCount`, or `count`.
+    min: u32,
+    /// Bit `f` set: flavor `f` (below 64) does not suit the pod set.
+    unsuited: u64,
     unknown: Option<String>,
 }
+
+/// Flavors beyond the bit set of [`PodSetReq::unsuited`] are checked on use.
+const FLAVOR_BITS: usize = 64;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Admitted {
     pub(crate) usage: Vec<(usize, i128)>,
     pub(crate) seq: u64,
     pub(crate) cycle: u64,
-    admission: Admission,
+    /// Pod counts when partially admitted.
+    counts: Option<Vec<u32>>,
+    /// (pod set, resource id, flavor id).
+    flavors: Vec<(usize, usize, usize)>,
+    borrowing: bool,
+    preempted: Vec<String>,
+    /// The public record, spelled out only when [`Scheduler::admission`]
+    /// asks: the cycle hands its own copy out in the decision, and most
+    /// admissions are never looked up before they are released.
+    admission: OnceLock<Admission>,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
     pub(crate) wl: Workload,
+    /// The workload's name, shared by its queue keys.
+    name: Arc<str>,
     pub(crate) cq: usize,
     pod_sets: Vec<PodSetReq>,
-    pub(crate) admitted: Option<Admitted>,
+    /// Per-pod requests of every pod set, by (resource id, amount).
+    requests: Vec<(usize, i128)>,
+    /// Boxed: most entries are pending, and a small entry keeps the fields
+    /// a cycle reads for each of them within fewer cache lines.
+    pub(crate) admitted: Option<Box<Admitted>>,
 }
 
 /// Failed preemptions remembered per queue in a cycle.
@@ -203,13 +234,16 @@ struct PreemptMemo {
     usage: Vec<(usize, i128)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A queue head's place in the cycle: by share, then borrowing, priority,
+/// creation, and the workload's name (read through `id` only on a tie, see
+/// [`Scheduler::head_order`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct HeadKey {
     share: u128,
     borrows: bool,
     priority: Reverse<i32>,
     created: u64,
-    name: String,
+    id: usize,
     cq: usize,
 }
 
@@ -264,6 +298,10 @@ pub struct Scheduler {
     admit_seq: u64,
     pub(crate) cycle_no: u64,
     version: u64,
+    /// Per cohort tree (by root node): bumped whenever usage in the tree
+    /// changes. A queue's flavor assignment and share read only its own
+    /// tree, so a head's attempt stays valid while its tree's version holds.
+    tree_version: Vec<u64>,
     evictions: u64,
 }
 
@@ -465,6 +503,7 @@ impl Scheduler {
             admit_seq: 0,
             cycle_no: 0,
             version: 0,
+            tree_version: vec![0; parent.len()],
             evictions: 0,
         })
     }
@@ -491,34 +530,50 @@ impl Scheduler {
                 format!("localQueue {namespace}/{} does not exist", workload.queue),
             ));
         };
+        let mut requests = Vec::new();
         let pod_sets = workload
             .pod_sets
             .iter()
             .map(|ps| {
-                let mut req = PodSetReq {
-                    per_pod: Vec::new(),
-                    unknown: None,
-                };
+                let start = requests.len();
+                let mut unknown = None;
                 for (name, q) in ps.requests.iter() {
                     match self.resource_ids.get(name) {
-                        Some(&r) => req.per_pod.push((r, q.milli())),
+                        Some(&r) => requests.push((r, q.milli())),
                         None => {
-                            req.unknown.get_or_insert_with(|| name.to_owned());
+                            unknown.get_or_insert_with(|| name.to_owned());
                         }
                     }
                 }
-                req
+                let unsuited = self
+                    .flavors
+                    .iter()
+                    .take(FLAVOR_BITS)
+                    .enumerate()
+                    .filter(|(_, f)| f.mismatch(ps).is_some())
+                    .fold(0u64, |bits, (f, _)| bits | (1 << f));
+                PodSetReq {
+                    start,
+                    end: requests.len(),
+                    count: ps.count,
+                    min: ps.min_pods(),
+                    unsuited,
+                    unknown,
+                }
             })
             .collect();
         let id = self.entries.len();
-        self.queues[cq].pending.insert(pending_key(&workload, id));
         self.by_name.insert(workload.name.clone(), id);
-        self.entries.push(Some(Entry {
+        let entry = Entry {
+            name: Arc::from(workload.name.as_str()),
             wl: workload,
             cq,
             pod_sets,
+            requests,
             admitted: None,
-        }));
+        };
+        self.queues[cq].pending.insert(pending_key(&entry, id));
+        self.entries.push(Some(entry));
         Ok(())
     }
 
@@ -530,7 +585,7 @@ impl Scheduler {
             self.release(id);
         }
         if let Some(e) = self.entries[id].take() {
-            self.queues[e.cq].pending.remove(&pending_key(&e.wl, id));
+            self.queues[e.cq].pending.remove(&pending_key(&e, id));
         }
         self.by_name.remove(name);
         Ok(())
@@ -550,7 +605,9 @@ impl Scheduler {
     /// The admission of a workload, if it is admitted.
     pub fn admission(&self, name: &str) -> Option<&Admission> {
         let id = *self.by_name.get(name)?;
-        self.entry(id)?.admitted.as_ref().map(|a| &a.admission)
+        let e = self.entry(id)?;
+        let a = e.admitted.as_ref()?;
+        Some(a.admission.get_or_init(|| self.spell_admission(e, a)))
     }
 
     /// How many workloads are pending.
@@ -609,28 +666,30 @@ impl Scheduler {
         let mut pos = vec![0usize; n];
         let mut cache: Vec<Option<(u64, Attempt)>> = vec![None; n];
         let mut memo: Vec<Vec<PreemptMemo>> = vec![Vec::new(); n];
-        let mut heap = BinaryHeap::new();
+        let mut heap = Heads::with_capacity(n);
         let mut out = Vec::with_capacity(order.iter().map(Vec::len).sum());
         for (cq, list) in order.iter().enumerate() {
             if let Some(&id) = list.first() {
                 let attempt = self.full_attempt(cq, id);
-                heap.push(Reverse((self.head_key(cq, id, &attempt), 0u8)));
-                cache[cq] = Some((self.version, attempt));
+                heap.push((self.head_key(cq, id, &attempt), 0u8), |a, b| {
+                    self.head_order(a, b)
+                });
+                cache[cq] = Some((self.tree_version[self.queues[cq].root], attempt));
             }
         }
-        while let Some(Reverse((key, tries))) = heap.pop() {
+        while let Some((key, tries)) = heap.pop(|a, b| self.head_order(a, b)) {
             let cq = key.cq;
             let id = order[cq][pos[cq]];
             let attempt = match cache[cq].take() {
-                Some((v, a)) if v == self.version => a,
+                Some((v, a)) if v == self.tree_version[self.queues[cq].root] => a,
                 _ => self.full_attempt(cq, id),
             };
             let fresh = self.head_key(cq, id, &attempt);
             // The state moved since the head was queued: requeue it where it
             // now belongs (twice at most, so a cycle always ends).
             if fresh != key && tries < 2 {
-                heap.push(Reverse((fresh, tries + 1)));
-                cache[cq] = Some((self.version, attempt));
+                heap.push((fresh, tries + 1), |a, b| self.head_order(a, b));
+                cache[cq] = Some((self.tree_version[self.queues[cq].root], attempt));
                 continue;
             }
             pos[cq] += 1;
@@ -648,8 +707,10 @@ impl Scheduler {
             }
             if let Some(&next) = order[cq].get(pos[cq]) {
                 let attempt = self.full_attempt(cq, next);
-                heap.push(Reverse((self.head_key(cq, next, &attempt), 0)));
-                cache[cq] = Some((self.version, attempt));
+                heap.push((self.head_key(cq, next, &attempt), 0), |a, b| {
+                    self.head_order(a, b)
+                });
+                cache[cq] = Some((self.tree_version[self.queues[cq].root], attempt));
             }
         }
         out
@@ -679,10 +740,9 @@ impl Scheduler {
     }
 
     fn head_key(&self, cq: usize, id: usize, attempt: &Attempt) -> HeadKey {
-        let (priority, created, name) = self
+        let (priority, created) = self
             .entry(id)
-            .map(|e| (e.wl.priority, e.wl.created, e.wl.name.clone()))
-            .unwrap_or_default();
+            .map_or((0, 0), |e| (e.wl.priority, e.wl.created));
         let share = if self.strategies.is_some() && attempt.mode != Mode::NoFit {
             self.share(cq, &attempt.usage)
         } else {
@@ -693,9 +753,19 @@ impl Scheduler {
             borrows: self.strategies.is_none() && attempt.mode == Mode::Borrow,
             priority: Reverse(priority),
             created,
-            name,
+            id,
             cq,
         }
+    }
+
+    /// The order of queue heads: Kueue's (see [`Scheduler::cycle`]), ties
+    /// broken by workload name.
+    fn head_order(&self, a: &(HeadKey, u8), b: &(HeadKey, u8)) -> Ordering {
+        let (x, y) = (&a.0, &b.0);
+        (x.share, x.borrows, x.priority, x.created)
+            .cmp(&(y.share, y.borrows, y.priority, y.created))
+            .then_with(|| self.name(x.id).cmp(self.name(y.id)))
+            .then_with(|| (x.cq, a.1).cmp(&(y.cq, b.1)))
     }
 
     /// Admits, preempts then admits, partially admits, or explains why the
@@ -710,7 +780,7 @@ impl Scheduler {
     ) -> bool {
         let reason = match attempt.mode {
             Mode::Fit | Mode::Borrow => {
-                out.push(Decision::Admitted(self.admit(cq, id, &attempt, Vec::new())));
+                out.push(Decision::Admitted(self.admit(cq, id, attempt, Vec::new())));
                 return true;
             }
             Mode::Preempt => {
@@ -733,7 +803,7 @@ impl Scheduler {
                         });
                         names.push(victim);
                     }
-                    out.push(Decision::Admitted(self.admit(cq, id, &attempt, names)));
+                    out.push(Decision::Admitted(self.admit(cq, id, attempt, names)));
                     return true;
                 }
                 let (priority, created) = self
@@ -764,7 +834,7 @@ impl Scheduler {
             Mode::NoFit => self.explain(cq, id, &attempt),
         };
         if let Some(partial) = self.partial(cq, id) {
-            out.push(Decision::Admitted(self.admit(cq, id, &partial, Vec::new())));
+            out.push(Decision::Admitted(self.admit(cq, id, partial, Vec::new())));
             return true;
         }
         out.push(Decision::Waiting {
@@ -802,15 +872,15 @@ impl Scheduler {
     /// towards each pod set's `minCount`, that fit without preemption.
     fn partial(&self, cq: usize, id: usize) -> Option<Attempt> {
         let e = self.entry(id)?;
-        let spans: Vec<(u32, u32)> =
-            e.wl.pod_sets
-                .iter()
-                .map(|p| (p.min_pods(), p.count - p.min_pods()))
-                .collect();
-        let steps = spans.iter().map(|&(_, span)| span).max()?;
+        let steps = e.pod_sets.iter().map(|r| r.count - r.min).max()?;
         if steps == 0 {
             return None;
         }
+        let spans: Vec<(u32, u32)> = e
+            .pod_sets
+            .iter()
+            .map(|r| (r.min, r.count - r.min))
+            .collect();
         let counts = |t: u32| -> Vec<u32> {
             spans
                 .iter()
@@ -840,25 +910,34 @@ impl Scheduler {
 
     /// Assigns flavors to every pod set, at its count or at `counts`.
     fn attempt(&self, cq: usize, id: usize, counts: Option<Vec<u32>>) -> Attempt {
+        let Some(e) = self.entry(id) else {
+            return Attempt {
+                mode: Mode::NoFit,
+                counts: None,
+                flavors: Vec::new(),
+                usage: Vec::new(),
+                miss: None,
+                short: None,
+            };
+        };
+        // Sized once: every requested resource gets one flavor.
+        let requested = e.requests.len();
         let mut out = Attempt {
             mode: Mode::Fit,
             counts: None,
-            flavors: Vec::new(),
-            usage: Vec::new(),
+            flavors: Vec::with_capacity(requested),
+            usage: Vec::with_capacity(requested),
             miss: None,
             short: None,
         };
-        let Some(e) = self.entry(id) else {
-            out.mode = Mode::NoFit;
-            return out;
-        };
         let q = &self.queues[cq];
         let n_res = self.resources.len();
-        for (i, (req, spec)) in e.pod_sets.iter().zip(&e.wl.pod_sets).enumerate() {
+        for (i, req) in e.pod_sets.iter().enumerate() {
             let count = counts
                 .as_ref()
                 .and_then(|c| c.get(i).copied())
-                .unwrap_or(spec.count);
+                .unwrap_or(req.count);
+            let per_pod = e.per_pod(req);
             if req.unknown.is_some() {
                 return out.no_fit(Miss::NotCovered {
                     pod_set: i,
@@ -867,7 +946,7 @@ impl Scheduler {
             }
             // Kueue allows at most 16 resource groups, so a bit set holds them.
             let mut groups: u64 = 0;
-            for &(r, _) in &req.per_pod {
+            for &(r, _) in per_pod {
                 match q.group_of[r] {
                     Some(g) if g < 64 => groups |= 1 << g,
                     _ => {
@@ -884,11 +963,10 @@ impl Scheduler {
                 }
                 let mut best: Option<(Mode, usize, Option<Short>)> = None;
                 for &f in &group.flavors {
-                    if self.flavors[f].mismatch(spec).is_some() {
+                    if self.unsuited(e, i, f) {
                         continue;
                     }
-                    let (mode, short) =
-                        self.flavor_mode(cq, f, &req.per_pod, group, count, &out.usage);
+                    let (mode, short) = self.flavor_mode(cq, f, per_pod, group, count, &out.usage);
                     if mode == Mode::NoFit {
                         continue;
                     }
@@ -915,7 +993,7 @@ impl Scheduler {
                 if mode == Mode::Preempt && out.short.is_none() {
                     out.short = short;
                 }
-                for &(r, a) in &req.per_pod {
+                for &(r, a) in per_pod {
                     if group.covered.contains(&r) {
                         add_to(
                             &mut out.usage,
@@ -929,6 +1007,19 @@ impl Scheduler {
         }
         out.counts = counts;
         out
+    }
+
+    /// Whether flavor `f` does not suit pod set `i` of `e` (labels, taints).
+    fn unsuited(&self, e: &Entry, i: usize, f: usize) -> bool {
+        if f < FLAVOR_BITS {
+            e.pod_sets
+                .get(i)
+                .is_some_and(|r| r.unsuited & (1 << f) != 0)
+        } else {
+            e.wl.pod_sets
+                .get(i)
+                .is_some_and(|ps| self.flavors[f].mismatch(ps).is_some())
+        }
     }
 
     /// Spells out why an attempt found no assignment.
@@ -969,7 +1060,7 @@ impl Scheduler {
                                 let (_, short) = self.flavor_mode(
                                     cq,
                                     f,
-                                    &e.pod_sets[pod_set].per_pod,
+                                    e.per_pod(&e.pod_sets[pod_set]),
                                     group,
                                     count,
                                     &attempt.usage,
@@ -1095,7 +1186,7 @@ impl Scheduler {
         &mut self,
         cq: usize,
         id: usize,
-        attempt: &Attempt,
+        attempt: Attempt,
         preempted: Vec<String>,
     ) -> Admission {
         for &(fr, a) in &attempt.usage {
@@ -1107,34 +1198,61 @@ impl Scheduler {
             .any(|&(fr, _)| self.tree.usage(cq, fr) > self.tree.nominal(cq, fr));
         self.admit_seq += 1;
         self.version += 1;
+        self.tree_version[self.queues[cq].root] += 1;
         let seq = self.admit_seq;
-        let cycle = self.cycle_no;
-        let cluster_queue = self.queues[cq].spec.name.clone();
-        let Some(e) = self.entries.get_mut(id).and_then(Option::as_mut) else {
+        let Some(e) = self.entries.get(id).and_then(Option::as_ref) else {
             return Admission {
                 workload: String::new(),
-                cluster_queue,
+                cluster_queue: self.queues[cq].spec.name.clone(),
                 pod_sets: Vec::new(),
                 borrowing,
                 preempted,
             };
         };
-        let pod_sets =
-            e.wl.pod_sets
-                .iter()
-                .enumerate()
-                .map(|(i, ps)| {
-                    let count = attempt
-                        .counts
-                        .as_ref()
-                        .and_then(|c| c.get(i).copied())
-                        .unwrap_or(ps.count);
-                    (i, ps, count)
-                })
-                .map(|(i, ps, count)| PodSetAdmission {
+        let admitted = Admitted {
+            usage: attempt.usage,
+            seq,
+            cycle: self.cycle_no,
+            counts: attempt.counts,
+            flavors: attempt.flavors,
+            borrowing,
+            preempted,
+            admission: OnceLock::new(),
+        };
+        let admission = self.spell_admission(e, &admitted);
+        let key = AdmittedKey {
+            priority: e.wl.priority,
+            seq: Reverse(seq),
+            id,
+        };
+        let pending = pending_key(e, id);
+        let q = &mut self.queues[cq];
+        q.pending.remove(&pending);
+        q.admitted.insert(key);
+        if let Some(e) = self.entries.get_mut(id).and_then(Option::as_mut) {
+            e.admitted = Some(Box::new(admitted));
+        }
+        admission
+    }
+
+    /// The public record of an admission: names, pod counts, flavors and
+    /// the quota each pod set takes.
+    fn spell_admission(&self, e: &Entry, a: &Admitted) -> Admission {
+        let pod_sets = e
+            .wl
+            .pod_sets
+            .iter()
+            .enumerate()
+            .map(|(i, ps)| {
+                let count = a
+                    .counts
+                    .as_ref()
+                    .and_then(|c| c.get(i).copied())
+                    .unwrap_or(ps.count);
+                PodSetAdmission {
                     name: ps.name.clone(),
                     count,
-                    flavors: attempt
+                    flavors: a
                         .flavors
                         .iter()
                         .filter(|(p, _, _)| *p == i)
@@ -1145,29 +1263,16 @@ impl Scheduler {
                         .requests
                         .checked_mul(u64::from(count))
                         .unwrap_or_else(|_| Resources::new()),
-                })
-                .collect();
-        let admission = Admission {
+                }
+            })
+            .collect();
+        Admission {
             workload: e.wl.name.clone(),
-            cluster_queue,
+            cluster_queue: self.queues[e.cq].spec.name.clone(),
             pod_sets,
-            borrowing,
-            preempted,
-        };
-        let q = &mut self.queues[cq];
-        q.pending.remove(&pending_key(&e.wl, id));
-        q.admitted.insert(AdmittedKey {
-            priority: e.wl.priority,
-            seq: Reverse(seq),
-            id,
-        });
-        e.admitted = Some(Admitted {
-            usage: attempt.usage.clone(),
-            seq,
-            cycle,
-            admission: admission.clone(),
-        });
-        admission
+            borrowing: a.borrowing,
+            preempted: a.preempted.clone(),
+        }
     }
 
     /// Releases an admitted workload's quota and forgets its admission.
@@ -1187,16 +1292,24 @@ impl Scheduler {
             id,
         });
         self.version += 1;
+        self.tree_version[self.queues[e.cq].root] += 1;
     }
 
     fn evict_id(&mut self, id: usize) {
         self.release(id);
         self.evictions += 1;
         if let Some(e) = self.entry(id) {
-            let key = pending_key(&e.wl, id);
+            let key = pending_key(e, id);
             let cq = e.cq;
             self.queues[cq].pending.insert(key);
         }
+    }
+}
+
+impl Entry {
+    /// A pod set's per-pod requests.
+    fn per_pod(&self, req: &PodSetReq) -> &[(usize, i128)] {
+        self.requests.get(req.start..req.end).unwrap_or(&[])
     }
 }
 
@@ -1215,11 +1328,11 @@ fn add_to(usage: &mut Vec<(usize, i128)>, fr: usize, amount: i128) {
     }
 }
 
-fn pending_key(wl: &Workload, id: usize) -> PendingKey {
+fn pending_key(e: &Entry, id: usize) -> PendingKey {
     PendingKey {
-        priority: Reverse(wl.priority),
-        created: wl.created,
-        name: wl.name.clone(),
+        priority: Reverse(e.wl.priority),
+        created: e.wl.created,
+        name: Arc::clone(&e.name),
         id,
     }
 }

@@ -99,6 +99,7 @@ mod topology;
 pub mod trials;
 pub mod workload;
 
+mod heads;
 mod preemption;
 mod quota;
 

@@ -20,6 +20,9 @@ use crate::cluster_queue::{BorrowWithinCohortPolicy, ReclaimWithinCohort, Within
 struct Candidate {
     id: usize,
     cq: usize,
+    priority: i32,
+    /// Admission sequence number: later admissions are preempted first.
+    seq: Reverse<u64>,
     own: bool,
     reclaim: bool,
     borrow: bool,
@@ -93,6 +96,8 @@ impl Scheduler {
                     out.push(Candidate {
                         id: key.id,
                         cq,
+                        priority: key.priority,
+                        seq: key.seq,
                         own: true,
                         reclaim: false,
                         borrow: false,
@@ -122,6 +127,8 @@ impl Scheduler {
                         out.push(Candidate {
                             id: key.id,
                             cq: other,
+                            priority: key.priority,
+                            seq: key.seq,
                             own: false,
                             reclaim: r,
                             borrow: b,
@@ -132,15 +139,8 @@ impl Scheduler {
                 }
             }
         }
-        out.sort_by_key(|c| {
-            let a = self.entry(c.id).and_then(|e| e.admitted.as_ref());
-            (
-                c.own,
-                self.entry(c.id).map_or(0, |e| e.wl.priority),
-                Reverse(a.map_or(0, |a| a.seq)),
-                c.id,
-            )
-        });
+        // Ids are unique, so an unstable sort gives the one order.
+        out.sort_unstable_by_key(|c| (c.own, c.priority, c.seq, c.id));
         Some(out)
     }
 
