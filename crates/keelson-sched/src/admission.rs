@@ -303,6 +303,11 @@ pub struct Scheduler {
     /// tree, so a head's attempt stays valid while its tree's version holds.
     tree_version: Vec<u64>,
     evictions: u64,
+    /// The last cycle admitted nothing, and nothing finished or was
+    /// evicted since: the state is the one that cycle saw.
+    quiet: bool,
+    /// Workloads submitted since the last cycle.
+    fresh: Vec<usize>,
 }
 
 impl Scheduler {
@@ -505,6 +510,8 @@ impl Scheduler {
             version: 0,
             tree_version: vec![0; parent.len()],
             evictions: 0,
+            quiet: false,
+            fresh: Vec::new(),
         })
     }
 
@@ -574,6 +581,7 @@ impl Scheduler {
         };
         self.queues[cq].pending.insert(pending_key(&entry, id));
         self.entries.push(Some(entry));
+        self.fresh.push(id);
         Ok(())
     }
 
@@ -581,6 +589,8 @@ impl Scheduler {
     /// job finished or was deleted). An error if it is unknown.
     pub fn finish(&mut self, name: &str) -> Result<()> {
         let id = self.lookup(name)?;
+        // Even a pending workload leaving can unblock a StrictFIFO queue.
+        self.quiet = false;
         if self.is_admitted(id) {
             self.release(id);
         }
@@ -598,6 +608,7 @@ impl Scheduler {
         if !self.is_admitted(id) {
             return Err(Error::invalid(format!("workload {name}"), "not admitted"));
         }
+        self.quiet = false;
         self.evict_id(id);
         Ok(())
     }
@@ -656,6 +667,43 @@ impl Scheduler {
     /// Workloads admitted in this cycle are not preempted in it;
     /// preempted workloads are pending again from the next cycle.
     pub fn cycle(&mut self) -> Vec<Decision> {
+        self.run_cycle(true)
+    }
+
+    /// The same cycle as [`Scheduler::cycle`], with the same effect on the
+    /// state, returning only its `Admitted` and `Preempted` decisions: no
+    /// reason is spelled out for the workloads that wait, which is most of
+    /// a cycle's cost when the backlog is long. For callers that act on
+    /// admissions only, such as a simulator.
+    ///
+    /// ```
+    /// use keelson_sched::*;
+    ///
+    /// let mut sched = Scheduler::new(Setup {
+    ///     flavors: vec![ResourceFlavor::new("h100")],
+    ///     cluster_queues: vec![ClusterQueue::new("team").with_group(ResourceGroup::new(
+    ///         &["nvidia.com/gpu"],
+    ///         vec![FlavorQuotas::new("h100", vec![ResourceQuota::new("nvidia.com/gpu", Quantity::from_units(2))])],
+    ///     ))],
+    ///     local_queues: vec![LocalQueue::new("ns", "q", "team")],
+    ///     ..Setup::default()
+    /// })?;
+    /// let job = |name: &str, gpus: &str| -> Result<Workload> {
+    ///     Workload::new(name, "q", vec![PodSet::new("worker", 1, Resources::parse([("nvidia.com/gpu", gpus)])?)])
+    /// };
+    /// sched.submit(job("ns/a", "2")?)?;
+    /// sched.submit(job("ns/b", "1")?)?;
+    /// let decisions = sched.cycle_admissions();
+    /// assert_eq!(decisions.len(), 1, "b waits and is not reported");
+    /// assert!(matches!(&decisions[0], Decision::Admitted(a) if a.workload == "ns/a"));
+    /// # Ok::<(), keelson_sched::Error>(())
+    /// ```
+    pub fn cycle_admissions(&mut self) -> Vec<Decision> {
+        self.run_cycle(false)
+    }
+
+    /// One cycle; `explain` says whether waiting workloads get a decision.
+    fn run_cycle(&mut self, explain: bool) -> Vec<Decision> {
         self.cycle_no += 1;
         let order: Vec<Vec<usize>> = self
             .queues
@@ -667,7 +715,11 @@ impl Scheduler {
         let mut cache: Vec<Option<(u64, Attempt)>> = vec![None; n];
         let mut memo: Vec<Vec<PreemptMemo>> = vec![Vec::new(); n];
         let mut heap = Heads::with_capacity(n);
-        let mut out = Vec::with_capacity(order.iter().map(Vec::len).sum());
+        let mut out = if explain {
+            Vec::with_capacity(order.iter().map(Vec::len).sum())
+        } else {
+            Vec::new()
+        };
         for (cq, list) in order.iter().enumerate() {
             if let Some(&id) = list.first() {
                 let attempt = self.full_attempt(cq, id);
@@ -693,10 +745,11 @@ impl Scheduler {
                 continue;
             }
             pos[cq] += 1;
-            let admitted = self.resolve(cq, id, attempt, &mut memo[cq], &mut out);
+            let admitted = self.resolve(cq, id, attempt, &mut memo[cq], &mut out, explain);
             if !admitted && self.queues[cq].spec.queueing_strategy == QueueingStrategy::StrictFifo {
                 let head = self.name(id).to_owned();
-                for &rest in &order[cq][pos[cq]..] {
+                let behind = if explain { &order[cq][pos[cq]..] } else { &[] };
+                for &rest in behind {
                     out.push(Decision::Waiting {
                         workload: self.name(rest).to_owned(),
                         cluster_queue: self.queues[cq].spec.name.clone(),
@@ -713,7 +766,56 @@ impl Scheduler {
                 cache[cq] = Some((self.tree_version[self.queues[cq].root], attempt));
             }
         }
+        self.quiet = !out.iter().any(|d| matches!(d, Decision::Admitted(_)));
+        self.fresh.clear();
         out
+    }
+
+    /// Whether a [`Scheduler::cycle`] now is known to admit (and so
+    /// preempt) nothing, so a caller that acts only on admissions, such as
+    /// a simulator, may skip it. True when the last cycle admitted nothing,
+    /// nothing finished or was evicted since, and every workload submitted
+    /// since fits no flavor, could not preempt, and cannot be admitted
+    /// partially: the cycle would then see the state the last one saw,
+    /// where every older workload already waited, and no admission could
+    /// change it. False whenever that is not certain (before the first
+    /// cycle, or a newcomer that could preempt), never wrongly true.
+    ///
+    /// ```
+    /// use keelson_sched::*;
+    ///
+    /// let mut sched = Scheduler::new(Setup {
+    ///     flavors: vec![ResourceFlavor::new("h100")],
+    ///     cluster_queues: vec![ClusterQueue::new("team").with_group(ResourceGroup::new(
+    ///         &["nvidia.com/gpu"],
+    ///         vec![FlavorQuotas::new("h100", vec![ResourceQuota::new("nvidia.com/gpu", Quantity::from_units(2))])],
+    ///     ))],
+    ///     local_queues: vec![LocalQueue::new("ns", "q", "team")],
+    ///     ..Setup::default()
+    /// })?;
+    /// let job = |name: &str, gpus: &str| -> Result<Workload> {
+    ///     Workload::new(name, "q", vec![PodSet::new("worker", 1, Resources::parse([("nvidia.com/gpu", gpus)])?)])
+    /// };
+    /// assert!(!sched.settled());
+    /// sched.submit(job("ns/a", "2")?)?;
+    /// sched.cycle();
+    /// assert!(!sched.settled(), "the cycle admitted a");
+    /// sched.submit(job("ns/b", "1")?)?;
+    /// sched.cycle();
+    /// sched.submit(job("ns/c", "1")?)?;
+    /// assert!(sched.settled(), "b and c need quota that only a finish frees");
+    /// sched.finish("ns/a")?;
+    /// assert!(!sched.settled());
+    /// # Ok::<(), keelson_sched::Error>(())
+    /// ```
+    pub fn settled(&self) -> bool {
+        self.quiet
+            && self.fresh.iter().all(|&id| {
+                self.entry(id).is_none_or(|e| {
+                    self.attempt(e.cq, id, None).mode == Mode::NoFit
+                        && self.partial(e.cq, id).is_none()
+                })
+            })
     }
 
     fn lookup(&self, name: &str) -> Result<usize> {
@@ -777,6 +879,7 @@ impl Scheduler {
         attempt: Attempt,
         memo: &mut Vec<PreemptMemo>,
         out: &mut Vec<Decision>,
+        explain: bool,
     ) -> bool {
         let reason = match attempt.mode {
             Mode::Fit | Mode::Borrow => {
@@ -820,28 +923,32 @@ impl Scheduler {
                     created,
                     usage: attempt.usage.clone(),
                 });
-                let (fr, need, available) = attempt.short.unwrap_or_default();
-                let n_res = self.resources.len().max(1);
-                WaitReason::PreemptionInsufficient {
-                    flavor: self.flavors[fr / n_res].name.clone(),
-                    shortfall: Shortfall {
-                        resource: self.resources[fr % n_res].clone(),
-                        needed: Quantity::from_milli(need),
-                        available: Quantity::from_milli(available),
-                    },
-                }
+                explain.then(|| {
+                    let (fr, need, available) = attempt.short.unwrap_or_default();
+                    let n_res = self.resources.len().max(1);
+                    WaitReason::PreemptionInsufficient {
+                        flavor: self.flavors[fr / n_res].name.clone(),
+                        shortfall: Shortfall {
+                            resource: self.resources[fr % n_res].clone(),
+                            needed: Quantity::from_milli(need),
+                            available: Quantity::from_milli(available),
+                        },
+                    }
+                })
             }
-            Mode::NoFit => self.explain(cq, id, &attempt),
+            Mode::NoFit => explain.then(|| self.explain(cq, id, &attempt)),
         };
         if let Some(partial) = self.partial(cq, id) {
             out.push(Decision::Admitted(self.admit(cq, id, partial, Vec::new())));
             return true;
         }
-        out.push(Decision::Waiting {
-            workload: self.name(id).to_owned(),
-            cluster_queue: self.queues[cq].spec.name.clone(),
-            reason,
-        });
+        if let Some(reason) = reason {
+            out.push(Decision::Waiting {
+                workload: self.name(id).to_owned(),
+                cluster_queue: self.queues[cq].spec.name.clone(),
+                reason,
+            });
+        }
         false
     }
 
