@@ -118,27 +118,34 @@ async fn run_cases(client: &Client) -> Result<Vec<String>, String> {
     for (group, cases) in common::cases::ALL {
         for (kind, query, expected) in *cases {
             let parsed = filter::parse(query).map_err(|e| format!("{query}: {e}"))?;
-            let compiled = filter::compile(&parsed, *kind, Dialect::Postgres, 2)
+            let sets = filter::property_sets(&parsed, *kind, Dialect::Postgres)
                 .map_err(|e| format!("{query}: {e}"))?;
-            let sql = format!(
-                "SELECT t.id FROM {} t WHERE t.namespace = $1 AND ({}) ORDER BY t.id",
-                kind.table(),
-                compiled.where_sql
-            );
-            let params: Vec<Param> = std::iter::once(Box::new(String::new()) as Param)
-                .chain(compiled.params.iter().map(param))
-                .collect();
-            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
-            match client.query(&sql, &refs).await {
-                Ok(rows) => {
-                    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-                    if ids != *expected {
-                        failures.push(format!(
-                            "{group}: {kind:?} {query}: got {ids:?}, expected {expected:?}"
-                        ));
+            // Every case twice: property tests as `IN` sets, then as
+            // correlated `EXISTS` lookups.
+            for plans in [vec![], vec![filter::PropertyPlan::Probe; sets.len()]] {
+                let compiled = filter::compile_with(&parsed, *kind, Dialect::Postgres, 2, &plans)
+                    .map_err(|e| format!("{query}: {e}"))?;
+                let sql = format!(
+                    "SELECT t.id FROM {} t WHERE t.namespace = $1 AND ({}) ORDER BY t.id",
+                    kind.table(),
+                    compiled.where_sql
+                );
+                let params: Vec<Param> = std::iter::once(Box::new(String::new()) as Param)
+                    .chain(compiled.params.iter().map(param))
+                    .collect();
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p.as_ref() as _).collect();
+                match client.query(&sql, &refs).await {
+                    Ok(rows) => {
+                        let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+                        if ids != *expected {
+                            failures.push(format!(
+                                "{group}: {kind:?} {query}: got {ids:?}, expected {expected:?}"
+                            ));
+                        }
                     }
+                    Err(e) => failures.push(format!("{group}: {kind:?} {query}: {e:?} in {sql}")),
                 }
-                Err(e) => failures.push(format!("{group}: {kind:?} {query}: {e:?} in {sql}")),
             }
             ran += 1;
         }

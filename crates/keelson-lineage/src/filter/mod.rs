@@ -30,7 +30,7 @@ pub use ast::{
     Filter, Join, JoinKind, Literal, Predicate, Target, Test, ValueKind,
 };
 pub use parse::MAX_NESTING;
-pub use sql::{CompiledFilter, Dialect, NodeKind, SqlValue};
+pub use sql::{CompiledFilter, Dialect, NodeKind, PropertyPlan, SqlValue};
 
 use std::fmt;
 
@@ -75,5 +75,33 @@ pub fn compile(
     dialect: Dialect,
     first_param: usize,
 ) -> Result<CompiledFilter, crate::Error> {
-    sql::compile(filter, kind, dialect, first_param).map_err(crate::Error::Filter)
+    compile_with(filter, kind, dialect, first_param, &[])
+}
+
+/// [`compile`], writing the property tests that are top-level conjuncts
+/// (those of [`property_sets`], in the same order) as `plans` says:
+/// `plans[i]` for the `i`-th, [`PropertyPlan::Drive`] for those past its
+/// end. The rows selected are the same whatever the plans.
+pub fn compile_with(
+    filter: &Filter,
+    kind: NodeKind,
+    dialect: Dialect,
+    first_param: usize,
+    plans: &[PropertyPlan],
+) -> Result<CompiledFilter, crate::Error> {
+    sql::compile(filter, kind, dialect, first_param, plans).map_err(crate::Error::Filter)
+}
+
+/// The node sets of `filter`'s top-level property conjuncts (the tests
+/// [`PropertyPlan`] is about), each a `SELECT <owner id> FROM <property
+/// table> WHERE …` with placeholders from 1, in order of appearance: a
+/// backend counts their rows (up to a bound) to choose the plan.
+///
+/// Fails like [`compile`].
+pub fn property_sets(
+    filter: &Filter,
+    kind: NodeKind,
+    dialect: Dialect,
+) -> Result<Vec<CompiledFilter>, crate::Error> {
+    sql::property_sets(filter, kind, dialect).map_err(crate::Error::Filter)
 }

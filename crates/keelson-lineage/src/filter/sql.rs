@@ -10,6 +10,7 @@
 use super::FilterError;
 use super::ast::{
     Attribute, EventField, Field, Filter, Join, JoinKind, Literal, Predicate, Target, Test,
+    ValueKind,
 };
 
 /// The SQL dialect, which decides the placeholder syntax.
@@ -42,6 +43,25 @@ impl NodeKind {
             NodeKind::Context => "a context",
         }
     }
+}
+
+/// How a property test that is a top-level conjunct reaches the property
+/// table. Both select the same rows; they differ in the plans SQLite can
+/// pick (see docs/lineage.md, "Semantics, and the SQL it compiles to").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum PropertyPlan {
+    /// `t.id IN (SELECT owner FROM <property table> WHERE …)`: the planner
+    /// may start from the set (through the property value index), which is
+    /// fast when few properties match.
+    #[default]
+    Drive,
+    /// A correlated `EXISTS` on the property table's primary key
+    /// `(owner, name, is_custom_property)`: every node the list walks (in
+    /// list order) costs one primary-key lookup and the walk stops at the
+    /// page's end, which is fast when many properties match. On SQLite the
+    /// value column is written `+p.column` so that the value index is never
+    /// used for the lookup.
+    Probe,
 }
 
 /// A value bound to a placeholder.
@@ -82,6 +102,7 @@ pub fn compile(
     kind: NodeKind,
     dialect: Dialect,
     first_param: usize,
+    plans: &[PropertyPlan],
 ) -> Result<CompiledFilter, FilterError> {
     let mut joins = Vec::new();
     check(filter, kind, &mut joins)?;
@@ -93,6 +114,8 @@ pub fn compile(
         joins,
         kind,
         references_node: false,
+        plans: plans.to_vec(),
+        next_property: 0,
     };
     let node = Scope::Node {
         alias: "t".to_owned(),
@@ -122,6 +145,63 @@ pub fn compile(
         where_sql,
         params: writer.params,
     })
+}
+
+/// The property sets of `filter`'s top-level property conjuncts (those
+/// [`PropertyPlan`] applies to), each a `SELECT <owner id> FROM <property
+/// table> …` with placeholders from 1: a backend counts them (up to a bound)
+/// to choose the plan.
+pub fn property_sets(
+    filter: &Filter,
+    kind: NodeKind,
+    dialect: Dialect,
+) -> Result<Vec<CompiledFilter>, FilterError> {
+    check(filter, kind, &mut Vec::new())?;
+    let mut conjuncts = Vec::new();
+    flatten_and(filter, &mut conjuncts);
+    let mut sets = Vec::new();
+    for conjunct in conjuncts {
+        if let Some((custom, name, value, test)) = top_level_property(conjunct) {
+            let mut writer = Writer {
+                dialect,
+                first_param: 1,
+                params: Vec::new(),
+                next_alias: 0,
+                joins: Vec::new(),
+                kind,
+                references_node: false,
+                plans: Vec::new(),
+                next_property: 0,
+            };
+            let where_sql = writer.property_set(kind, *custom, name, *value, test);
+            sets.push(CompiledFilter {
+                where_sql,
+                params: writer.params,
+            });
+        }
+    }
+    Ok(sets)
+}
+
+/// A conjunct that is a property test of the node itself where NULL and
+/// false both reject the row.
+fn top_level_property(filter: &Filter) -> Option<(&bool, &String, &ValueKind, &Test)> {
+    match filter {
+        Filter::Predicate(Predicate {
+            attribute:
+                Attribute {
+                    join: None,
+                    target:
+                        Target::Property {
+                            custom,
+                            name,
+                            value,
+                        },
+                },
+            test,
+        }) if !matches!(test, Test::IsNull { negated: false }) => Some((custom, name, value, test)),
+        _ => None,
+    }
 }
 
 fn flatten_and<'f>(filter: &'f Filter, out: &mut Vec<&'f Filter>) {
@@ -244,6 +324,11 @@ struct Writer {
     /// Set whenever SQL reads a column of `t`: a joined part that never does
     /// can be an uncorrelated `t.id IN (…)`.
     references_node: bool,
+    /// How the top-level property conjuncts are written, in order;
+    /// [`PropertyPlan::Drive`] past the end.
+    plans: Vec<PropertyPlan>,
+    /// The index in `plans` of the next top-level property conjunct.
+    next_property: usize,
 }
 
 impl Writer {
@@ -254,6 +339,12 @@ impl Writer {
             Dialect::Sqlite => format!("?{n}"),
             Dialect::Postgres => format!("${n}"),
         }
+    }
+
+    fn next_plan(&mut self) -> PropertyPlan {
+        let plan = self.plans.get(self.next_property).copied();
+        self.next_property += 1;
+        plan.unwrap_or_default()
     }
 
     fn alias(&mut self, prefix: &str) -> String {
@@ -312,17 +403,31 @@ impl Writer {
                 custom,
                 name,
                 value,
-            } => {
+            } if self.next_plan() == PropertyPlan::Probe => {
                 let p = self.alias("p");
                 let name = self.param(SqlValue::Text(name.clone()));
                 let custom = self.param(SqlValue::Bool(*custom));
-                let column = format!("{p}.{}", value.name());
+                // `+` keeps SQLite from answering the lookup through the
+                // value index (a range scan per node) instead of the key.
+                let unary = match self.dialect {
+                    Dialect::Sqlite => "+",
+                    Dialect::Postgres => "",
+                };
+                let column = format!("{unary}{p}.{}", value.name());
                 let test = self.test(&column, test);
                 Ok(format!(
-                    "{alias}.id IN (SELECT {p}.{owner} FROM {table} {p} WHERE {p}.name = {name} AND {p}.is_custom_property = {custom} AND {test})",
+                    "EXISTS (SELECT 1 FROM {table} {p} WHERE {p}.{owner} = {alias}.id AND {p}.name = {name} AND {p}.is_custom_property = {custom} AND {test})",
                     owner = kind.property_owner(),
                     table = kind.property_table(),
                 ))
+            }
+            Target::Property {
+                custom,
+                name,
+                value,
+            } => {
+                let set = self.property_set(*kind, *custom, name, *value, test);
+                Ok(format!("{alias}.id IN ({set})"))
             }
             Target::Field(Field::Type) => {
                 let ty = self.alias("ty");
@@ -333,6 +438,28 @@ impl Writer {
             }
             _ => self.expression(filter, node),
         }
+    }
+
+    /// `SELECT <owner> FROM <property table> WHERE …`: the nodes whose
+    /// property passes `test`.
+    fn property_set(
+        &mut self,
+        kind: NodeKind,
+        custom: bool,
+        name: &str,
+        value: ValueKind,
+        test: &Test,
+    ) -> String {
+        let p = self.alias("p");
+        let name = self.param(SqlValue::Text(name.to_owned()));
+        let custom = self.param(SqlValue::Bool(custom));
+        let column = format!("{p}.{}", value.name());
+        let test = self.test(&column, test);
+        format!(
+            "SELECT {p}.{owner} FROM {table} {p} WHERE {p}.name = {name} AND {p}.is_custom_property = {custom} AND {test}",
+            owner = kind.property_owner(),
+            table = kind.property_table(),
+        )
     }
 
     /// The conjuncts that mention joins, under one set of joined rows (the

@@ -89,9 +89,30 @@ pub fn try_select(db: &Connection, kind: NodeKind, query: &str) -> Result<Vec<i6
     run(db, kind, &parsed)
 }
 
-/// Runs a parsed filter as the store will.
+/// Runs a parsed filter as the store will, once with every top-level
+/// property test as an `IN` set and once as a correlated `EXISTS`
+/// ([`filter::PropertyPlan`]); the two must select the same ids.
 pub fn run(db: &Connection, kind: NodeKind, parsed: &filter::Filter) -> Result<Vec<i64>, String> {
-    let compiled = filter::compile(parsed, kind, Dialect::Sqlite, 2).map_err(|e| e.to_string())?;
+    let drive = run_with(db, kind, parsed, &[])?;
+    let sets = filter::property_sets(parsed, kind, Dialect::Sqlite).map_err(|e| e.to_string())?;
+    let probes = vec![filter::PropertyPlan::Probe; sets.len()];
+    let probe = run_with(db, kind, parsed, &probes)?;
+    if drive != probe {
+        return Err(format!(
+            "{parsed}: IN sets select {drive:?}, EXISTS lookups {probe:?}"
+        ));
+    }
+    Ok(drive)
+}
+
+fn run_with(
+    db: &Connection,
+    kind: NodeKind,
+    parsed: &filter::Filter,
+    plans: &[filter::PropertyPlan],
+) -> Result<Vec<i64>, String> {
+    let compiled =
+        filter::compile_with(parsed, kind, Dialect::Sqlite, 2, plans).map_err(|e| e.to_string())?;
     let sql = format!(
         "SELECT t.id FROM {} t WHERE t.namespace = ?1 AND ({}) ORDER BY t.id",
         kind.table(),
