@@ -36,6 +36,7 @@ conformance!(
     put_execution_reuses_nodes,
     list_and_paginate,
     filter_queries,
+    filter_pages_follow_writes,
     lineage_semantics,
     lineage_matches_mlmd_workload,
     delete_refuse_and_cascade,

@@ -22,6 +22,16 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// Placeholder number `n` (1-based) in this dialect.
+    pub(crate) fn placeholder(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+}
+
 pub use crate::types::NodeKind;
 
 impl NodeKind {
@@ -334,11 +344,8 @@ struct Writer {
 impl Writer {
     fn param(&mut self, value: SqlValue) -> String {
         self.params.push(value);
-        let n = self.first_param + self.params.len() - 1;
-        match self.dialect {
-            Dialect::Sqlite => format!("?{n}"),
-            Dialect::Postgres => format!("${n}"),
-        }
+        self.dialect
+            .placeholder(self.first_param + self.params.len() - 1)
     }
 
     fn next_plan(&mut self) -> PropertyPlan {

@@ -12,7 +12,7 @@ use crate::lineage::{LineageGraph, LineageQuery, LineageStart, Walk};
 use crate::link::{Association, Attribution};
 use crate::node::{Artifact, ArtifactState, Context, Execution, ExecutionState};
 use crate::record::NodeRecord;
-use crate::store::{ListOptions, OrderBy, Page, StoreCounts};
+use crate::store::{ListOptions, Page, StoreCounts};
 use crate::types::{NodeKind, NodeType};
 use crate::value::{Properties, PropertyType, Value};
 
@@ -476,16 +476,12 @@ pub(crate) async fn list<N: PgNode>(
     options: &ListOptions,
 ) -> Result<Page<N>> {
     let size = options.page_size()?;
-    let column = match options.order_by {
-        OrderBy::CreateTime => "t.create_time_since_epoch",
-        OrderBy::LastUpdateTime => "t.last_update_time_since_epoch",
-        OrderBy::Id => "t.id",
-    };
     // $1 is the namespace; a compiled filter's fragment takes $2.. and the
     // cursor the placeholders after it.
     let mut params: Vec<Param> = vec![Box::new(ns.to_owned())];
     let mut sql = format!(
-        "SELECT t.id, {column} FROM {} t WHERE t.namespace = $1",
+        "SELECT t.id, {} FROM {} t WHERE t.namespace = $1",
+        crate::page_token::sort_column(options.order_by),
         N::KIND.table()
     );
     let filtered = options.filter_query.is_some();
@@ -496,33 +492,9 @@ pub(crate) async fn list<N: PgNode>(
         sql.push_str(&format!(" AND ({})", compiled.where_sql));
         params.extend(compiled.params.into_iter().map(filter_param));
     }
-    let (cmp, dir) = if options.ascending {
-        (">", "ASC")
-    } else {
-        ("<", "DESC")
-    };
-    if let Some(token) = &options.page_token {
-        let (value, id) = crate::page_token::decode(token, options.order_by, options.ascending)?;
-        let n = params.len();
-        if options.order_by == OrderBy::Id {
-            sql.push_str(&format!(" AND t.id {cmp} ${}", n + 1));
-            params.push(Box::new(id));
-        } else {
-            sql.push_str(&format!(
-                " AND ({column}, t.id) {cmp} (${}, ${})",
-                n + 1,
-                n + 2
-            ));
-            params.push(Box::new(value));
-            params.push(Box::new(id));
-        }
-    }
-    if options.order_by == OrderBy::Id {
-        sql.push_str(&format!(" ORDER BY t.id {dir}"));
-    } else {
-        sql.push_str(&format!(" ORDER BY {column} {dir}, t.id {dir}"));
-    }
-    sql.push_str(&format!(" LIMIT {}", u64::from(size) + 1));
+    let keyset = crate::page_token::keyset(options, size, Dialect::Postgres, params.len() + 1)?;
+    sql.push_str(&keyset.sql);
+    params.extend(keyset.params.into_iter().map(|v| -> Param { Box::new(v) }));
     let rows = if filtered {
         c.query_once(&sql, &refs(&params)).await
     } else {
@@ -533,24 +505,13 @@ pub(crate) async fn list<N: PgNode>(
         .iter()
         .map(|r| Ok((get::<i64>(r, 0)?, get::<i64>(r, 1)?)))
         .collect::<Result<Vec<_>>>()?;
-    let more = keys.len() > size as usize;
-    let page: Vec<(i64, i64)> = keys.into_iter().take(size as usize).collect();
-    let ids: Vec<i64> = page.iter().map(|k| k.0).collect();
+    let (ids, next_page_token) = crate::page_token::split_page(options, size, keys);
     let mut by_id: BTreeMap<i64, N> = nodes::<N>(c, ns, &ids)
         .await?
         .into_iter()
         .filter_map(|n| n.id().map(|id| (id, n)))
         .collect();
     let items: Vec<N> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
-    let next_page_token = match page.last() {
-        Some(&(id, value)) if more => Some(crate::page_token::encode(
-            options.order_by,
-            options.ascending,
-            value,
-            id,
-        )),
-        _ => None,
-    };
     Ok(Page {
         items,
         next_page_token,

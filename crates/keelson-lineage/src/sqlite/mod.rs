@@ -8,6 +8,7 @@
 //! so a reader never waits behind a writer in WAL mode. Statements are
 //! prepared once per connection and cached.
 
+mod list_cache;
 mod read;
 mod schema;
 mod write;
@@ -116,7 +117,13 @@ struct Inner {
     /// `None` for an in-memory store, whose only connection is the writer's.
     path: Option<PathBuf>,
     options: SqliteOptions,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Vec<Reader>>,
+}
+
+/// A pooled read connection and its memory of recent filtered lists.
+struct Reader {
+    conn: Connection,
+    lists: list_cache::ListCache,
 }
 
 /// A [`MetadataStore`] on SQLite. Cloning gives another handle on the same
@@ -260,8 +267,23 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection, &str) -> Result<T> + Send + 'static,
     {
+        self.read_lists(move |conn, ns, _| f(conn, ns)).await
+    }
+
+    /// [`SqliteStore::read`], with the read connection's list cache; none
+    /// on the writer of an in-memory store, whose reads can see a batch's
+    /// writes before its commit (which may fail).
+    async fn read_lists<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &str, Option<&mut list_cache::ListCache>) -> Result<T>
+            + Send
+            + 'static,
+    {
         let Some(path) = self.inner.path.clone() else {
-            return self.write(move |w, ns| w.read(|conn| f(conn, ns))).await;
+            return self
+                .write(move |w, ns| w.read(|conn| f(conn, ns, None)))
+                .await;
         };
         let handle = tokio::runtime::Handle::try_current().map_err(|_| Error::Unsupported {
             feature: "reading outside a tokio runtime".to_owned(),
@@ -271,20 +293,23 @@ impl SqliteStore {
         handle
             .spawn_blocking(move || {
                 let pooled = inner.readers.lock().map_err(|_| Error::Closed)?.pop();
-                let mut conn = match pooled {
-                    Some(c) => c,
-                    None => open_reader(&path, &inner.options)?,
+                let mut reader = match pooled {
+                    Some(r) => r,
+                    None => Reader {
+                        conn: open_reader(&path, &inner.options)?,
+                        lists: list_cache::ListCache::default(),
+                    },
                 };
                 let result = (|| {
-                    let tx = conn.transaction().map_err(backend("begin read"))?;
-                    let out = f(&tx, &ns)?;
+                    let tx = reader.conn.transaction().map_err(backend("begin read"))?;
+                    let out = f(&tx, &ns, Some(&mut reader.lists))?;
                     tx.finish().map_err(backend("end read"))?;
                     Ok(out)
                 })();
                 if let Ok(mut pool) = inner.readers.lock()
                     && pool.len() < inner.options.read_connections.max(1)
                 {
-                    pool.push(conn);
+                    pool.push(reader);
                 }
                 result
             })
@@ -576,17 +601,20 @@ impl MetadataStore for SqliteStore {
 
     async fn list_artifacts(&self, options: &ListOptions) -> Result<Page<Artifact>> {
         let options = options.clone();
-        self.read(move |c, ns| read::list(c, ns, &options)).await
+        self.read_lists(move |c, ns, lists| read::list(c, ns, &options, lists))
+            .await
     }
 
     async fn list_executions(&self, options: &ListOptions) -> Result<Page<Execution>> {
         let options = options.clone();
-        self.read(move |c, ns| read::list(c, ns, &options)).await
+        self.read_lists(move |c, ns, lists| read::list(c, ns, &options, lists))
+            .await
     }
 
     async fn list_contexts(&self, options: &ListOptions) -> Result<Page<Context>> {
         let options = options.clone();
-        self.read(move |c, ns| read::list(c, ns, &options)).await
+        self.read_lists(move |c, ns, lists| read::list(c, ns, &options, lists))
+            .await
     }
 
     async fn lineage_subgraph(&self, query: &LineageQuery) -> Result<LineageGraph> {

@@ -17,11 +17,12 @@ use crate::lineage::{self, EventSource, LineageGraph, LineageQuery, LineageStart
 use crate::link::{Association, Attribution};
 use crate::node::{Artifact, ArtifactState, Context, Execution, ExecutionState};
 use crate::record::NodeRecord;
-use crate::store::{ListOptions, OrderBy, Page, StoreCounts};
+use crate::store::{ListOptions, Page, StoreCounts};
 use crate::types::{NodeKind, NodeType};
 use crate::value::{Properties, PropertyType, Value};
 
 use super::backend;
+use super::list_cache::ListCache;
 
 /// A node kind as SQLite returns its rows.
 pub(crate) trait StoredNode: NodeRecord {
@@ -515,27 +516,49 @@ fn property_plans(conn: &Connection, filter: &Filter, kind: NodeKind) -> Result<
     Ok(plans)
 }
 
+/// SQLite's count of commits by other connections (`PRAGMA data_version`),
+/// as of this read transaction.
+fn data_version(conn: &Connection) -> Result<i64> {
+    conn.prepare_cached("PRAGMA data_version")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(backend("read data_version"))
+}
+
+/// A page of nodes of kind `N`. With `cache` (a read connection's), a
+/// filtered list whose filter starts from a property set is computed whole
+/// once and later pages are cut from it while the database is unchanged
+/// (see [`ListCache`]); the rows are those the paged query returns.
 pub(crate) fn list<N: StoredNode>(
     conn: &Connection,
     ns: &str,
     options: &ListOptions,
+    cache: Option<&mut ListCache>,
 ) -> Result<Page<N>> {
     let size = options.page_size()?;
-    let column = match options.order_by {
-        OrderBy::CreateTime => "t.create_time_since_epoch",
-        OrderBy::LastUpdateTime => "t.last_update_time_since_epoch",
-        OrderBy::Id => "t.id",
+    let mut cache = match (&options.filter_query, cache) {
+        (Some(text), Some(cache)) => {
+            cache.sync(data_version(conn)?);
+            if let Some(rows) = cache.get(N::KIND, ns, text, options) {
+                let keys = crate::page_token::page_of(rows, options, size)?;
+                return page::<N>(conn, ns, options, size, keys);
+            }
+            Some((text, cache))
+        }
+        _ => None,
     };
     // ?1 is the namespace; a compiled filter's fragment takes ?2.. and the
     // cursor the placeholders after it.
     let mut params: Vec<SqlValue> = vec![SqlValue::Text(ns.to_owned())];
     let mut sql = format!(
-        "SELECT t.id, {column} FROM {} t WHERE t.namespace = ?1",
+        "SELECT t.id, {} FROM {} t WHERE t.namespace = ?1",
+        crate::page_token::sort_column(options.order_by),
         N::KIND.table()
     );
+    let mut drives = false;
     if let Some(text) = &options.filter_query {
         let filter = crate::filter::parse(text)?;
         let plans = property_plans(conn, &filter, N::KIND)?;
+        drives = plans.contains(&PropertyPlan::Drive);
         let compiled = crate::filter::compile_with(
             &filter,
             N::KIND,
@@ -551,58 +574,48 @@ pub(crate) fn list<N: StoredNode>(
             FilterValue::Bool(b) => SqlValue::Integer(i64::from(b)),
         }));
     }
-    let (cmp, dir) = if options.ascending {
-        (">", "ASC")
-    } else {
-        ("<", "DESC")
-    };
-    if let Some(token) = &options.page_token {
-        let (value, id) = crate::page_token::decode(token, options.order_by, options.ascending)?;
-        let n = params.len();
-        if options.order_by == OrderBy::Id {
-            sql.push_str(&format!(" AND t.id {cmp} ?{}", n + 1));
-            params.push(SqlValue::Integer(id));
-        } else {
-            sql.push_str(&format!(
-                " AND ({column}, t.id) {cmp} (?{}, ?{})",
-                n + 1,
-                n + 2
-            ));
-            params.push(SqlValue::Integer(value));
-            params.push(SqlValue::Integer(id));
-        }
+    if drives && let Some((text, cache)) = cache.take() {
+        // Fewer rows than the driving set, all of which SQLite reads and
+        // sorts for any page anyway.
+        sql.push_str(&crate::page_token::order_clause(options));
+        let rows = keys_of(conn, &sql, &params)?;
+        let keys = crate::page_token::page_of(&rows, options, size)?;
+        cache.put(N::KIND, ns, text, options, rows);
+        return page::<N>(conn, ns, options, size, keys);
     }
-    if options.order_by == OrderBy::Id {
-        sql.push_str(&format!(" ORDER BY t.id {dir}"));
-    } else {
-        sql.push_str(&format!(" ORDER BY {column} {dir}, t.id {dir}"));
-    }
-    sql.push_str(&format!(" LIMIT {}", u64::from(size) + 1));
-    let mut stmt = conn.prepare_cached(&sql).map_err(backend("prepare list"))?;
-    let keys = stmt
-        .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-        })
-        .map_err(backend("list"))?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(backend("list"))?;
-    let more = keys.len() > size as usize;
-    let page: Vec<(i64, i64)> = keys.into_iter().take(size as usize).collect();
-    let ids: Vec<i64> = page.iter().map(|k| k.0).collect();
+    let keyset = crate::page_token::keyset(options, size, Dialect::Sqlite, params.len() + 1)?;
+    sql.push_str(&keyset.sql);
+    params.extend(keyset.params.into_iter().map(SqlValue::Integer));
+    let keys = keys_of(conn, &sql, &params)?;
+    page::<N>(conn, ns, options, size, keys)
+}
+
+/// The `(id, sort key)` rows of a list query.
+fn keys_of(conn: &Connection, sql: &str, params: &[SqlValue]) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend("prepare list"))?;
+    stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })
+    .map_err(backend("list"))?
+    .collect::<rusqlite::Result<Vec<_>>>()
+    .map_err(backend("list"))
+}
+
+/// The page of the `(id, sort key)` rows a keyset query returned (one more
+/// than the page when another page follows), with its nodes loaded.
+fn page<N: StoredNode>(
+    conn: &Connection,
+    ns: &str,
+    options: &ListOptions,
+    size: u32,
+    keys: Vec<(i64, i64)>,
+) -> Result<Page<N>> {
+    let (ids, next_page_token) = crate::page_token::split_page(options, size, keys);
     let mut by_id: BTreeMap<i64, N> = nodes::<N>(conn, ns, &ids)?
         .into_iter()
         .filter_map(|n| n.id().map(|id| (id, n)))
         .collect();
     let items: Vec<N> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
-    let next_page_token = match page.last() {
-        Some(&(id, value)) if more => Some(crate::page_token::encode(
-            options.order_by,
-            options.ascending,
-            value,
-            id,
-        )),
-        _ => None,
-    };
     Ok(Page {
         items,
         next_page_token,

@@ -613,6 +613,51 @@ pub async fn list_and_paginate<S: MetadataStore>(s: &S) {
     );
 }
 
+/// A filtered list read page by page while it changes: each page holds the
+/// rows that match when it is read, after the previous page's last row
+/// (keyset pagination), whatever a backend remembers between pages.
+pub async fn filter_pages_follow_writes<S: MetadataStore>(s: &S) {
+    let t = setup_types(s).await;
+    let model = |i: i64, accuracy: f64| {
+        Artifact::new(t.model, format!("s3://p/{i}")).with_property("accuracy", accuracy)
+    };
+    let ids = ok(s
+        .put_artifacts(&(0..5).map(|i| model(i, 0.99)).collect::<Vec<_>>())
+        .await);
+    let uris = |page: &keelson_lineage::Page<Artifact>| -> Vec<String> {
+        page.items.iter().filter_map(|a| a.uri.clone()).collect()
+    };
+    let mut options = ListOptions {
+        filter_query: Some("type = 'Model' AND properties.accuracy.double_value > 0.9".into()),
+        limit: Some(2),
+        order_by: OrderBy::Id,
+        ascending: false,
+        ..ListOptions::default()
+    };
+    let first = ok(s.list_artifacts(&options).await);
+    assert_eq!(uris(&first), ["s3://p/4", "s3://p/3"]);
+    // A new match sorts before the cursor (not on later pages); a row after
+    // it stops matching.
+    ok(s.put_artifacts(&[model(5, 0.99)]).await);
+    let mut dropped = model(2, 0.1);
+    dropped.id = Some(ids[2]);
+    ok(s.put_artifacts(&[dropped]).await);
+    options.page_token = first.next_page_token;
+    let second = ok(s.list_artifacts(&options).await);
+    assert_eq!(uris(&second), ["s3://p/1", "s3://p/0"]);
+    assert_eq!(second.next_page_token, None);
+    // The same list again from its start sees every write.
+    options.page_token = None;
+    let again = ok(s.list_artifacts(&options).await);
+    assert_eq!(uris(&again), ["s3://p/5", "s3://p/4"]);
+    let mut restored = model(2, 0.99);
+    restored.id = Some(ids[2]);
+    ok(s.put_artifacts(&[restored]).await);
+    options.page_token = again.next_page_token;
+    let next = ok(s.list_artifacts(&options).await);
+    assert_eq!(uris(&next), ["s3://p/3", "s3://p/2"]);
+}
+
 /// MLMD filter queries through `list_*`: attributes, typed properties,
 /// context joins, pages of a filtered list, and the handle's namespace.
 pub async fn filter_queries<S: MetadataStore>(s: &S) {

@@ -1,0 +1,201 @@
+//! A read connection's memory of its recent filtered lists: the whole
+//! ordered `(id, sort key)` list of a filter, so that reading a list page by
+//! page runs the filter once instead of once a page.
+//!
+//! Only lists whose filter starts from a small property set are kept (see
+//! `read::list`): SQLite computes and sorts every match of those for each
+//! page anyway, so the whole list costs what one page costs, and it holds
+//! fewer rows than that set. An entry is valid while the database is
+//! unchanged, which SQLite's `PRAGMA data_version` tells: it changes when
+//! another connection commits. A read connection never writes, so its
+//! entries are exactly what its queries would return now.
+
+use std::collections::VecDeque;
+
+use crate::store::{ListOptions, OrderBy};
+use crate::types::NodeKind;
+
+/// How many lists one connection keeps; each holds fewer rows than the
+/// driving-set bound of `read::list` (16 bytes a row).
+const ENTRIES: usize = 4;
+
+/// The lists of one read connection, valid for one `data_version`.
+#[derive(Debug, Default)]
+pub(crate) struct ListCache {
+    /// The `data_version` the entries were read at.
+    data_version: i64,
+    /// Most recently used first.
+    entries: VecDeque<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    key: Key,
+    /// `(id, sort key)` in list order.
+    rows: Vec<(i64, i64)>,
+}
+
+/// What decides a filtered list's rows and their order.
+#[derive(Debug, PartialEq, Eq)]
+struct Key {
+    kind: NodeKind,
+    namespace: String,
+    filter: String,
+    order_by: OrderBy,
+    ascending: bool,
+}
+
+impl Key {
+    fn new(kind: NodeKind, namespace: &str, filter: &str, options: &ListOptions) -> Self {
+        Self {
+            kind,
+            namespace: namespace.to_owned(),
+            filter: filter.to_owned(),
+            order_by: options.order_by,
+            ascending: options.ascending,
+        }
+    }
+}
+
+impl ListCache {
+    /// Forgets every list unless the database's `data_version` is the one
+    /// they were read at.
+    pub(crate) fn sync(&mut self, data_version: i64) {
+        if self.data_version != data_version {
+            self.entries.clear();
+            self.data_version = data_version;
+        }
+    }
+
+    /// The remembered rows of the list of `kind` in `namespace` filtered by
+    /// `filter` in the ordering of `options`.
+    pub(crate) fn get(
+        &mut self,
+        kind: NodeKind,
+        namespace: &str,
+        filter: &str,
+        options: &ListOptions,
+    ) -> Option<&[(i64, i64)]> {
+        let key = Key::new(kind, namespace, filter, options);
+        let at = self.entries.iter().position(|e| e.key == key)?;
+        let entry = self.entries.remove(at)?;
+        self.entries.push_front(entry);
+        self.entries.front().map(|e| e.rows.as_slice())
+    }
+
+    /// Remembers `rows`, the whole list [`ListCache::get`] would look up
+    /// with the same arguments, forgetting the least recently used list
+    /// beyond [`ENTRIES`].
+    pub(crate) fn put(
+        &mut self,
+        kind: NodeKind,
+        namespace: &str,
+        filter: &str,
+        options: &ListOptions,
+        rows: Vec<(i64, i64)>,
+    ) {
+        let key = Key::new(kind, namespace, filter, options);
+        self.entries.retain(|e| e.key != key);
+        self.entries.push_front(Entry { key, rows });
+        self.entries.truncate(ENTRIES);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn options(ascending: bool) -> ListOptions {
+        ListOptions {
+            ascending,
+            ..ListOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_list_is_found_under_its_own_key_only() {
+        let mut cache = ListCache::default();
+        cache.sync(7);
+        cache.put(NodeKind::Artifact, "", "f", &options(true), vec![(1, 10)]);
+        assert_eq!(
+            cache.get(NodeKind::Artifact, "", "f", &options(true)),
+            Some(&[(1, 10)][..])
+        );
+        assert!(
+            cache
+                .get(NodeKind::Artifact, "", "f", &options(false))
+                .is_none()
+        );
+        assert!(
+            cache
+                .get(NodeKind::Artifact, "x", "f", &options(true))
+                .is_none()
+        );
+        assert!(
+            cache
+                .get(NodeKind::Artifact, "", "g", &options(true))
+                .is_none()
+        );
+        assert!(
+            cache
+                .get(NodeKind::Context, "", "f", &options(true))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn another_data_version_forgets_everything() {
+        let mut cache = ListCache::default();
+        cache.sync(1);
+        cache.put(NodeKind::Artifact, "", "f", &options(true), vec![(1, 10)]);
+        cache.sync(1);
+        assert!(
+            cache
+                .get(NodeKind::Artifact, "", "f", &options(true))
+                .is_some()
+        );
+        cache.sync(2);
+        assert!(
+            cache
+                .get(NodeKind::Artifact, "", "f", &options(true))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_least_recently_used_list_goes_first() {
+        let mut cache = ListCache::default();
+        for i in 0..ENTRIES {
+            cache.put(
+                NodeKind::Artifact,
+                "",
+                &i.to_string(),
+                &options(true),
+                Vec::new(),
+            );
+        }
+        assert!(
+            cache
+                .get(NodeKind::Artifact, "", "0", &options(true))
+                .is_some()
+        );
+        cache.put(NodeKind::Artifact, "", "new", &options(true), Vec::new());
+        assert!(
+            cache
+                .get(NodeKind::Artifact, "", "0", &options(true))
+                .is_some()
+        );
+        assert!(
+            cache
+                .get(NodeKind::Artifact, "", "1", &options(true))
+                .is_none()
+        );
+        assert!(
+            cache
+                .get(NodeKind::Artifact, "", "new", &options(true))
+                .is_some()
+        );
+    }
+}
