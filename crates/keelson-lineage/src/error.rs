@@ -111,6 +111,21 @@ pub enum Error {
     /// be evaluated for a run; names the field.
     #[error(transparent)]
     Workload(crate::workload::WorkloadError),
+    /// An Arrow or Parquet export that failed: a row that does not fit its
+    /// column, an error of Arrow, Parquet or the file system.
+    #[error("export of table {table}{}: {reason}", in_column(.column.as_deref()))]
+    Export {
+        /// The exported table, e.g. `artifacts`.
+        table: String,
+        /// The column at fault, e.g. `accuracy`, when there is one.
+        column: Option<String>,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+fn in_column(column: Option<&str>) -> String {
+    column.map_or_else(String::new, |c| format!(", column {c:?}"))
 }
 
 impl Error {

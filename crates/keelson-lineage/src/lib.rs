@@ -102,8 +102,11 @@
 //!   any store ([`registry::ModelRegistry`]); lineage reaches from an
 //!   inference service back to the training data.
 //!
-//! Not here yet: Arrow/Parquet export. See
-//! docs/lineage.md.
+//! * `export` (feature `arrow`; files with `parquet`): any table, or a
+//!   lineage subgraph, as Arrow record batches, page by page through the
+//!   trait; Parquet files, one per table, written atomically.
+//!
+//! See docs/lineage.md.
 //!
 //! # Dependencies, and why
 //!
@@ -128,17 +131,25 @@
 //!   base64 text.
 //! * `serde_path_to_error` — workload file errors name the field they
 //!   are in (`steps[2].outputs[1]`).
+//! * `arrow` (optional, feature `arrow`) — the record batches and schemas
+//!   of the export, the columnar form data tools read.
+//! * `parquet` (optional, feature `parquet`) — writes those batches as
+//!   Parquet files, with its compression codecs (zstd by default).
 //! * Development only: `tempfile` (stores in temporary directories),
 //!   `proptest` (also random filter trees through print, parse, compile and
 //!   SQLite, and random formulas against a reference evaluator), tokio's
 //!   `macros` and multi-threaded runtime for the tests, and `tokio-postgres`
 //!   for the tests against a real PostgreSQL server (`KEELSON_PG_URL`): the
 //!   filter test, and the schema set-up and clean-up of the PostgreSQL
-//!   conformance run; `criterion` for the benches in `benches/`.
+//!   conformance run; `criterion` for the benches in `benches/`; `bytes` to read
+//!   Parquet written to memory back in the export tests.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod error;
 pub mod event;
+#[cfg(feature = "arrow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arrow")))]
+pub mod export;
 pub mod filter;
 pub mod import;
 pub mod limits;

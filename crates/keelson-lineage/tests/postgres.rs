@@ -1,6 +1,7 @@
 //! The conformance and model registry suites on PostgreSQL, each function on a fresh store in a
 //! schema of its own (dropped afterwards, also when the function fails),
-//! and PostgreSQL-specific behaviour (schema versions, options).
+//! and PostgreSQL-specific behaviour (schema versions, options); with the
+//! feature `parquet`, the export suite too.
 //!
 //! Needs `KEELSON_PG_URL` (scripts/test.sh starts a throwaway server and
 //! sets it). Without it every test is skipped with a note, except under
@@ -8,6 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod conformance;
+#[cfg(feature = "parquet")]
+mod export_suite;
 mod registry_suite;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -116,6 +119,24 @@ conformance!(
     concurrent_writers_and_readers,
     import_batch_keeps_times_and_is_idempotent,
 );
+
+#[cfg(feature = "parquet")]
+macro_rules! export {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                with_fresh_store(stringify!($name), |store| async move {
+                    export_suite::$name(&store).await;
+                })
+                .await;
+            }
+        )*
+    };
+}
+
+#[cfg(feature = "parquet")]
+export!(every_table_roundtrips, one_type_flattened, subgraph_exports);
 
 macro_rules! registry {
     ($($name:ident),* $(,)?) => {
