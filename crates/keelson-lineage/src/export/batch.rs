@@ -23,6 +23,7 @@ use crate::filter::{ARTIFACT_STATES, EVENT_TYPES, EXECUTION_STATES};
 use crate::lineage::LineageGraph;
 use crate::link::{Association, Attribution};
 use crate::node::{Artifact, Context, Execution};
+use crate::record::NodeRecord;
 use crate::types::NodeType;
 use crate::value::{Properties, PropertyType, Value};
 
@@ -96,15 +97,11 @@ pub(crate) fn node_schema(table: Table, flat: Option<&[FlatColumn]>) -> Result<S
     Ok(Arc::new(Schema::new(fields)))
 }
 
-/// What the node tables have in common.
-pub(crate) trait NodeRow {
+/// What a node table adds to the fields every node kind has
+/// ([`NodeRecord`]).
+pub(crate) trait NodeRow: NodeRecord {
     const TABLE: Table;
-    fn id(&self) -> Option<i64>;
-    fn type_id(&self) -> i64;
     fn external_id(&self) -> Option<&str>;
-    fn times(&self) -> (i64, i64);
-    fn properties(&self) -> &Properties;
-    fn custom_properties(&self) -> &Properties;
     /// The kind's own columns (between `type` and `external_id`).
     fn own_columns(rows: &[Self]) -> Vec<ArrayRef>
     where
@@ -121,26 +118,8 @@ fn code_name(names: &'static [&'static str], code: i64) -> &'static str {
 
 impl NodeRow for Artifact {
     const TABLE: Table = Table::Artifacts;
-    fn id(&self) -> Option<i64> {
-        self.id
-    }
-    fn type_id(&self) -> i64 {
-        self.type_id
-    }
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
-    }
-    fn times(&self) -> (i64, i64) {
-        (
-            self.create_time_since_epoch,
-            self.last_update_time_since_epoch,
-        )
-    }
-    fn properties(&self) -> &Properties {
-        &self.properties
-    }
-    fn custom_properties(&self) -> &Properties {
-        &self.custom_properties
     }
     fn own_columns(rows: &[Self]) -> Vec<ArrayRef> {
         vec![
@@ -165,26 +144,8 @@ impl NodeRow for Artifact {
 
 impl NodeRow for Execution {
     const TABLE: Table = Table::Executions;
-    fn id(&self) -> Option<i64> {
-        self.id
-    }
-    fn type_id(&self) -> i64 {
-        self.type_id
-    }
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
-    }
-    fn times(&self) -> (i64, i64) {
-        (
-            self.create_time_since_epoch,
-            self.last_update_time_since_epoch,
-        )
-    }
-    fn properties(&self) -> &Properties {
-        &self.properties
-    }
-    fn custom_properties(&self) -> &Properties {
-        &self.custom_properties
     }
     fn own_columns(rows: &[Self]) -> Vec<ArrayRef> {
         vec![
@@ -204,26 +165,8 @@ impl NodeRow for Execution {
 
 impl NodeRow for Context {
     const TABLE: Table = Table::Contexts;
-    fn id(&self) -> Option<i64> {
-        self.id
-    }
-    fn type_id(&self) -> i64 {
-        self.type_id
-    }
     fn external_id(&self) -> Option<&str> {
         self.external_id.as_deref()
-    }
-    fn times(&self) -> (i64, i64) {
-        (
-            self.create_time_since_epoch,
-            self.last_update_time_since_epoch,
-        )
-    }
-    fn properties(&self) -> &Properties {
-        &self.properties
-    }
-    fn custom_properties(&self) -> &Properties {
-        &self.custom_properties
     }
     fn own_columns(rows: &[Self]) -> Vec<ArrayRef> {
         vec![Arc::new(
@@ -361,7 +304,7 @@ fn flat_column<N: NodeRow>(rows: &[N], c: &FlatColumn) -> Result<ArrayRef> {
     };
     let values = rows
         .iter()
-        .map(|r| (r.id(), r.properties().get(&c.property)));
+        .map(|r| (r.id(), r.properties(false).get(&c.property)));
     Ok(match c.ty {
         PropertyType::Int => {
             let mut b = Int64Builder::with_capacity(rows.len());
@@ -454,7 +397,7 @@ pub(crate) fn nodes_batch<N: NodeRow>(
         None => columns.push(property_map(
             table,
             "properties",
-            rows.iter().map(N::properties),
+            rows.iter().map(|r| r.properties(false)),
         )?),
         Some(flat) => {
             for c in flat {
@@ -465,7 +408,7 @@ pub(crate) fn nodes_batch<N: NodeRow>(
     columns.push(property_map(
         table,
         "custom_properties",
-        rows.iter().map(N::custom_properties),
+        rows.iter().map(|r| r.properties(true)),
     )?);
     RecordBatch::try_new(schema, columns).map_err(arrow_error(table, None))
 }

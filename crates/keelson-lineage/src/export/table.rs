@@ -6,13 +6,13 @@ use arrow::record_batch::RecordBatch;
 
 use super::Table;
 use super::batch::{
-    FlatColumn, TypeNames, association_pairs, attribution_pairs, events_batch, links_batch,
-    node_schema, nodes_batch, types_batch,
+    FlatColumn, NodeRow, TypeNames, association_pairs, attribution_pairs, events_batch,
+    links_batch, node_schema, nodes_batch, types_batch,
 };
 use crate::error::{Error, Result};
 use crate::limits;
 use crate::lineage::{Direction, LineageQuery, LineageStart};
-use crate::store::{ListOptions, MetadataStore, OrderBy};
+use crate::store::{ListOptions, MetadataStore, OrderBy, Page};
 use crate::types::{NodeKind, NodeType, type_label};
 
 /// Which nodes a [`TableExport`] reads and how it lays out their
@@ -259,6 +259,17 @@ impl<'a, S: MetadataStore + ?Sized> TableExport<'a, S> {
         self.list.page_token = next_page_token;
     }
 
+    /// A page of nodes as a batch, the next page remembered.
+    fn nodes<N: NodeRow>(&mut self, page: Page<N>) -> Result<RecordBatch> {
+        self.advance(page.next_page_token);
+        nodes_batch(
+            &page.items,
+            &self.type_names,
+            self.flat.as_deref(),
+            self.schema.clone(),
+        )
+    }
+
     async fn read_page(&mut self) -> Result<RecordBatch> {
         let store = self.store;
         match self.table {
@@ -273,33 +284,15 @@ impl<'a, S: MetadataStore + ?Sized> TableExport<'a, S> {
             }
             Table::Artifacts => {
                 let page = store.list_artifacts(&self.list).await?;
-                self.advance(page.next_page_token);
-                nodes_batch(
-                    &page.items,
-                    &self.type_names,
-                    self.flat.as_deref(),
-                    self.schema.clone(),
-                )
+                self.nodes(page)
             }
             Table::Executions => {
                 let page = store.list_executions(&self.list).await?;
-                self.advance(page.next_page_token);
-                nodes_batch(
-                    &page.items,
-                    &self.type_names,
-                    self.flat.as_deref(),
-                    self.schema.clone(),
-                )
+                self.nodes(page)
             }
             Table::Contexts => {
                 let page = store.list_contexts(&self.list).await?;
-                self.advance(page.next_page_token);
-                nodes_batch(
-                    &page.items,
-                    &self.type_names,
-                    self.flat.as_deref(),
-                    self.schema.clone(),
-                )
+                self.nodes(page)
             }
             Table::Events => {
                 let page = store.list_executions(&self.list).await?;
