@@ -732,11 +732,16 @@ impl Scheduler {
         while let Some((key, tries)) = heap.pop(|a, b| self.head_order(a, b)) {
             let cq = key.cq;
             let id = order[cq][pos[cq]];
-            let attempt = match cache[cq].take() {
-                Some((v, a)) if v == self.tree_version[self.queues[cq].root] => a,
-                _ => self.full_attempt(cq, id),
+            // A head's key reads only its tree's state, so it is still
+            // `key` while that tree's version holds.
+            let (attempt, fresh) = match cache[cq].take() {
+                Some((v, a)) if v == self.tree_version[self.queues[cq].root] => (a, key),
+                _ => {
+                    let a = self.full_attempt(cq, id);
+                    let fresh = self.head_key(cq, id, &a);
+                    (a, fresh)
+                }
             };
-            let fresh = self.head_key(cq, id, &attempt);
             // The state moved since the head was queued: requeue it where it
             // now belongs (twice at most, so a cycle always ends).
             if fresh != key && tries < 2 {
@@ -1256,6 +1261,12 @@ impl Scheduler {
     /// Weighted dominant resource share of what the queue borrows, with
     /// `extra` usage added (negative to remove).
     pub(crate) fn share(&self, cq: usize, extra: &[(usize, i128)]) -> u128 {
+        self.share_scaled(cq, extra, 1)
+    }
+
+    /// [`Scheduler::share`] with `extra` multiplied by `sign` (-1: the share
+    /// without a workload's usage, with no negated copy of it).
+    pub(crate) fn share_scaled(&self, cq: usize, extra: &[(usize, i128)], sign: i128) -> u128 {
         let q = &self.queues[cq];
         if q.root == cq {
             return 0;
@@ -1273,11 +1284,12 @@ impl Scheduler {
                 let plus: i128 = extra
                     .iter()
                     .filter(|(x, _)| *x == fr)
-                    .map(|&(_, v)| v)
+                    .map(|&(_, v)| v * sign)
                     .sum();
                 borrowed += (self.tree.usage(cq, fr) + plus - self.tree.nominal(cq, fr)).max(0);
             }
-            let ratio = u128::try_from(borrowed.saturating_mul(1_000_000) / lendable).unwrap_or(0);
+            let ratio =
+                u128::try_from(quotient(borrowed.saturating_mul(1_000_000), lendable)).unwrap_or(0);
             dominant = dominant.max(ratio);
         }
         if dominant == 0 {
@@ -1285,7 +1297,12 @@ impl Scheduler {
         } else if q.weight_milli == 0 {
             u128::MAX
         } else {
-            dominant * 1000 / q.weight_milli.unsigned_abs()
+            let scaled = dominant.saturating_mul(1000);
+            let weight = q.weight_milli.unsigned_abs();
+            match (u64::try_from(scaled), u64::try_from(weight)) {
+                (Ok(a), Ok(b)) => u128::from(a / b),
+                _ => scaled / weight,
+            }
         }
     }
 
@@ -1428,6 +1445,16 @@ impl Attempt {
     }
 }
 
+/// `a / b` (truncated, `b` non-zero), in 64 bits when both fit: 128-bit
+/// division is a library call, and fair sharing divides for every share it
+/// compares.
+fn quotient(a: i128, b: i128) -> i128 {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(x), Ok(y)) => x.checked_div(y).map_or_else(|| a / b, i128::from),
+        _ => a / b,
+    }
+}
+
 fn add_to(usage: &mut Vec<(usize, i128)>, fr: usize, amount: i128) {
     match usage.iter_mut().find(|(x, _)| *x == fr) {
         Some((_, v)) => *v = v.saturating_add(amount),
@@ -1566,4 +1593,22 @@ fn check_groups(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quotient;
+    use proptest::prelude::*;
+
+    fn operand() -> impl Strategy<Value = i128> {
+        prop_oneof![any::<i64>().prop_map(i128::from), any::<i128>()]
+    }
+
+    proptest! {
+        #[test]
+        fn quotient_is_128_bit_division(a in operand(), b in operand()) {
+            prop_assume!(b != 0 && !(a == i128::MIN && b == -1));
+            prop_assert_eq!(quotient(a, b), a / b);
+        }
+    }
 }

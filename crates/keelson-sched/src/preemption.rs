@@ -16,6 +16,10 @@ use std::collections::BTreeSet;
 use crate::admission::{PreemptionStrategy, Scheduler};
 use crate::cluster_queue::{BorrowWithinCohortPolicy, ReclaimWithinCohort, WithinClusterQueue};
 
+/// How many failing usage shapes one fair-sharing scan remembers: the
+/// lookup is a linear search, so a short list.
+const FAILED_SHAPES: usize = 32;
+
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
     id: usize,
@@ -235,34 +239,51 @@ impl Scheduler {
             .filter(|c| !c.own && c.reclaim)
             .collect();
         let mut removed = Vec::new();
+        let mut queues = Vec::new();
         for strategy in strategies {
             let mut exhausted = BTreeSet::new();
             while !self.fits(cq, need, true) {
-                let target = others
+                queues.clear();
+                queues.extend(
+                    others
+                        .iter()
+                        .filter(|c| !exhausted.contains(&c.cq))
+                        .map(|c| c.cq),
+                );
+                queues.sort_unstable();
+                queues.dedup();
+                // Queue names are unique, so the name settles every tie.
+                let target = queues
                     .iter()
-                    .filter(|c| !exhausted.contains(&c.cq))
-                    .map(|c| c.cq)
-                    .collect::<BTreeSet<usize>>()
-                    .into_iter()
-                    .max_by_key(|&q| {
-                        (
-                            self.share(q, &[]),
-                            Reverse(self.queues[q].spec.name.clone()),
-                        )
-                    });
+                    .map(|&q| (self.share(q, &[]), q))
+                    .max_by(|(a, x), (b, y)| {
+                        a.cmp(b)
+                            .then_with(|| self.queues[*y].spec.name.cmp(&self.queues[*x].spec.name))
+                    })
+                    .map(|(_, q)| q);
                 let Some(target) = target else { break };
                 let mine = self.share(cq, need);
                 let theirs = self.share(target, &[]);
+                // The test reads only a candidate's usage, and a queue's
+                // workloads mostly share a few shapes: a usage that failed
+                // once fails again in this scan.
+                let mut failed: Vec<&[(usize, i128)]> = Vec::new();
                 let pick = others.iter().position(|c| {
                     c.cq == target
                         && match strategy {
                             PreemptionStrategy::LessThanOrEqualToFinalShare => {
-                                let without: Vec<(usize, i128)> = self
+                                let usage = self
                                     .entry(c.id)
                                     .and_then(|e| e.admitted.as_ref())
-                                    .map(|a| a.usage.iter().map(|&(fr, v)| (fr, -v)).collect())
-                                    .unwrap_or_default();
-                                mine <= self.share(target, &without)
+                                    .map_or(&[][..], |a| a.usage.as_slice());
+                                if failed.contains(&usage) {
+                                    return false;
+                                }
+                                let ok = mine <= self.share_scaled(target, usage, -1);
+                                if !ok && failed.len() < FAILED_SHAPES {
+                                    failed.push(usage);
+                                }
+                                ok
                             }
                             PreemptionStrategy::LessThanInitialShare => mine < theirs,
                         }
