@@ -222,13 +222,19 @@ pub(crate) struct Entry {
 /// Failed preemptions remembered per queue in a cycle.
 const MEMO_SIZE: usize = 8;
 
-/// A failed preemption, remembered for the rest of a cycle: a later
-/// workload of the same queue that is no higher, no older and needs at
-/// least as much of the same quota cannot succeed either.
+/// A failed preemption: a later attempt of the same queue, by a workload
+/// that is no higher, no older and needs at least as much of the same
+/// quota, cannot succeed either while the state it failed in holds (see
+/// [`Scheduler::memo_fresh`]).
 #[derive(Clone, Debug)]
 struct PreemptMemo {
     evictions: u64,
     version: u64,
+    /// The cycle it failed in.
+    cycle: u64,
+    /// Whether nothing had been admitted earlier in that cycle, so no
+    /// workload was spared from preemption for being admitted in it.
+    clean: bool,
     priority: i32,
     created: u64,
     usage: Vec<(usize, i128)>,
@@ -303,6 +309,10 @@ pub struct Scheduler {
     /// tree, so a head's attempt stays valid while its tree's version holds.
     tree_version: Vec<u64>,
     evictions: u64,
+    /// Failed preemptions per ClusterQueue, kept across cycles.
+    memos: Vec<Vec<PreemptMemo>>,
+    /// The last cycle that admitted a workload.
+    admit_cycle: u64,
     /// The last cycle admitted nothing, and nothing finished or was
     /// evicted since: the state is the one that cycle saw.
     quiet: bool,
@@ -510,6 +520,8 @@ impl Scheduler {
             version: 0,
             tree_version: vec![0; parent.len()],
             evictions: 0,
+            memos: Vec::new(),
+            admit_cycle: 0,
             quiet: false,
             fresh: Vec::new(),
         })
@@ -713,7 +725,8 @@ impl Scheduler {
         let n = self.queues.len();
         let mut pos = vec![0usize; n];
         let mut cache: Vec<Option<(u64, Attempt)>> = vec![None; n];
-        let mut memo: Vec<Vec<PreemptMemo>> = vec![Vec::new(); n];
+        let mut memo = std::mem::take(&mut self.memos);
+        memo.resize_with(n, Vec::new);
         let mut heap = Heads::with_capacity(n);
         let mut out = if explain {
             Vec::with_capacity(order.iter().map(Vec::len).sum())
@@ -773,6 +786,7 @@ impl Scheduler {
         }
         self.quiet = !out.iter().any(|d| matches!(d, Decision::Admitted(_)));
         self.fresh.clear();
+        self.memos = memo;
         out
     }
 
@@ -924,6 +938,8 @@ impl Scheduler {
                 memo.push(PreemptMemo {
                     evictions: self.evictions,
                     version: self.version,
+                    cycle: self.cycle_no,
+                    clean: self.admit_cycle != self.cycle_no,
                     priority,
                     created,
                     usage: attempt.usage.clone(),
@@ -974,10 +990,20 @@ impl Scheduler {
         })
     }
 
-    /// Admissions can raise other queues' shares, which fair sharing
-    /// reads; classic preemption only depends on evictions.
+    /// Within its cycle, a memo holds until an eviction, or for fair
+    /// sharing (which reads other queues' shares) until any admission;
+    /// classic preemption cannot pick a workload admitted in the same
+    /// cycle, so those do not matter to it. In a later cycle the
+    /// workloads admitted in the memo's cycle become candidates, so it
+    /// holds only if nothing was admitted before it failed and no
+    /// admission, finish or eviction happened since.
     fn memo_fresh(&self, m: &PreemptMemo) -> bool {
-        m.evictions == self.evictions && (self.strategies.is_none() || m.version == self.version)
+        m.evictions == self.evictions
+            && if m.cycle == self.cycle_no {
+                self.strategies.is_none() || m.version == self.version
+            } else {
+                m.clean && m.version == self.version
+            }
     }
 
     /// Partial admission: the largest pod counts, scaled down together
@@ -1322,6 +1348,7 @@ impl Scheduler {
             .any(|&(fr, _)| self.tree.usage(cq, fr) > self.tree.nominal(cq, fr));
         self.admit_seq += 1;
         self.version += 1;
+        self.admit_cycle = self.cycle_no;
         self.tree_version[self.queues[cq].root] += 1;
         let seq = self.admit_seq;
         let Some(e) = self.entries.get(id).and_then(Option::as_ref) else {
