@@ -116,6 +116,11 @@ fn code_name(names: &'static [&'static str], code: i64) -> &'static str {
         .unwrap_or("UNKNOWN")
 }
 
+/// A nullable text column with one value per row.
+fn text_column<'a, T>(rows: &'a [T], value: impl FnMut(&'a T) -> Option<&'a str>) -> ArrayRef {
+    Arc::new(rows.iter().map(value).collect::<StringArray>())
+}
+
 impl NodeRow for Artifact {
     const TABLE: Table = Table::Artifacts;
     fn external_id(&self) -> Option<&str> {
@@ -123,21 +128,9 @@ impl NodeRow for Artifact {
     }
     fn own_columns(rows: &[Self]) -> Vec<ArrayRef> {
         vec![
-            Arc::new(
-                rows.iter()
-                    .map(|r| r.name.as_deref())
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                rows.iter()
-                    .map(|r| r.uri.as_deref())
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                rows.iter()
-                    .map(|r| Some(code_name(ARTIFACT_STATES, r.state.code())))
-                    .collect::<StringArray>(),
-            ),
+            text_column(rows, |r| r.name.as_deref()),
+            text_column(rows, |r| r.uri.as_deref()),
+            text_column(rows, |r| Some(code_name(ARTIFACT_STATES, r.state.code()))),
         ]
     }
 }
@@ -149,16 +142,10 @@ impl NodeRow for Execution {
     }
     fn own_columns(rows: &[Self]) -> Vec<ArrayRef> {
         vec![
-            Arc::new(
-                rows.iter()
-                    .map(|r| r.name.as_deref())
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                rows.iter()
-                    .map(|r| Some(code_name(EXECUTION_STATES, r.last_known_state.code())))
-                    .collect::<StringArray>(),
-            ),
+            text_column(rows, |r| r.name.as_deref()),
+            text_column(rows, |r| {
+                Some(code_name(EXECUTION_STATES, r.last_known_state.code()))
+            }),
         ]
     }
 }
@@ -169,11 +156,7 @@ impl NodeRow for Context {
         self.external_id.as_deref()
     }
     fn own_columns(rows: &[Self]) -> Vec<ArrayRef> {
-        vec![Arc::new(
-            rows.iter()
-                .map(|r| Some(r.name.as_str()))
-                .collect::<StringArray>(),
-        )]
+        vec![text_column(rows, |r| Some(r.name.as_str()))]
     }
 }
 
@@ -388,9 +371,7 @@ pub(crate) fn nodes_batch<N: NodeRow>(
         ),
     ];
     columns.extend(N::own_columns(rows));
-    columns.push(Arc::new(
-        rows.iter().map(N::external_id).collect::<StringArray>(),
-    ));
+    columns.push(text_column(rows, N::external_id));
     columns.push(times_array(rows.iter().map(|r| Some(r.times().0))));
     columns.push(times_array(rows.iter().map(|r| Some(r.times().1))));
     match flat {
