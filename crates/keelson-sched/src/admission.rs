@@ -906,7 +906,8 @@ impl Scheduler {
                 return true;
             }
             Mode::Preempt => {
-                let victims = if self.memo_rules_out(memo, id, &attempt) {
+                let ruled_out = self.memo_rules_out(memo, id, &attempt);
+                let victims = if ruled_out {
                     None
                 } else {
                     self.find_victims(cq, id, &attempt.usage)
@@ -928,22 +929,27 @@ impl Scheduler {
                     out.push(Decision::Admitted(self.admit(cq, id, attempt, names)));
                     return true;
                 }
-                let (priority, created) = self
-                    .entry(id)
-                    .map_or((0, 0), |e| (e.wl.priority, e.wl.created));
-                memo.retain(|m| self.memo_fresh(m));
-                if memo.len() == MEMO_SIZE {
-                    memo.remove(0);
+                // A workload a memo ruled out adds none: that memo already
+                // covers every workload it would, and a copy would push an
+                // older, different memo out of the few kept.
+                if !ruled_out {
+                    let (priority, created) = self
+                        .entry(id)
+                        .map_or((0, 0), |e| (e.wl.priority, e.wl.created));
+                    memo.retain(|m| self.memo_fresh(m));
+                    if memo.len() == MEMO_SIZE {
+                        memo.remove(0);
+                    }
+                    memo.push(PreemptMemo {
+                        evictions: self.evictions,
+                        version: self.version,
+                        cycle: self.cycle_no,
+                        clean: self.admit_cycle != self.cycle_no,
+                        priority,
+                        created,
+                        usage: attempt.usage.clone(),
+                    });
                 }
-                memo.push(PreemptMemo {
-                    evictions: self.evictions,
-                    version: self.version,
-                    cycle: self.cycle_no,
-                    clean: self.admit_cycle != self.cycle_no,
-                    priority,
-                    created,
-                    usage: attempt.usage.clone(),
-                });
                 explain.then(|| {
                     let (fr, need, available) = attempt.short.unwrap_or_default();
                     let n_res = self.resources.len().max(1);

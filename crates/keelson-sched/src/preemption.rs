@@ -113,9 +113,18 @@ impl Scheduler {
         let reclaim = policy.reclaim_within_cohort;
         let bwc = policy.borrow_within_cohort;
         let borrow_on = self.strategies.is_none() && bwc.policy != BorrowWithinCohortPolicy::Never;
+        // Fair sharing takes from a queue only while the preemptor's share
+        // with `need` stays at most that queue's share without the victim,
+        // which is never above its share now; taking victims only lowers
+        // other queues' shares, so a queue below the preemptor's share now
+        // never yields one and its workloads need not be listed.
+        let fair_floor = self.strategies.is_some().then(|| self.share(cq, need));
         if root != cq && (reclaim != ReclaimWithinCohort::Never || borrow_on) {
             for &other in &self.members[root] {
-                if other == cq || !self.borrowing(other, need) {
+                if other == cq
+                    || !self.borrowing(other, need)
+                    || fair_floor.is_some_and(|mine| self.share(other, &[]) < mine)
+                {
                     continue;
                 }
                 for key in &self.queues[other].admitted {
