@@ -10,6 +10,7 @@
 //! admission (<https://kueue.sigs.k8s.io/docs/tasks/run/jobs/#partial-admission>).
 //! `docs/sched.md` lists where this crate simplifies them.
 
+use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -109,9 +110,9 @@ pub(crate) struct Attempt {
     /// Pod counts when below the pod sets' counts (partial admission).
     counts: Option<Vec<u32>>,
     /// (pod set, resource id, flavor id).
-    flavors: Vec<(usize, usize, usize)>,
+    flavors: FlavorChoice,
     /// Quota taken, by (flavor, resource) id.
-    pub(crate) usage: Vec<(usize, i128)>,
+    pub(crate) usage: Usage,
     /// For `NoFit`, where: the reason is spelled out only for workloads
     /// that end up waiting.
     miss: Option<Miss>,
@@ -188,15 +189,23 @@ struct PodSetReq {
 /// Flavors beyond the bit set of [`PodSetReq::unsuited`] are checked on use.
 const FLAVOR_BITS: usize = 64;
 
+/// Quota taken by one workload, by (flavor, resource) id, inline: a pod
+/// asks for a few resources (GPUs, CPU, memory), so deciding on a workload
+/// allocates nothing, and the simulator decides millions of them.
+pub(crate) type Usage = SmallVec<[(usize, i128); 4]>;
+
+/// (pod set, resource id, flavor id) of an assignment, inline as [`Usage`].
+type FlavorChoice = SmallVec<[(usize, usize, usize); 4]>;
+
 #[derive(Clone, Debug)]
 pub(crate) struct Admitted {
-    pub(crate) usage: Vec<(usize, i128)>,
+    pub(crate) usage: Usage,
     pub(crate) seq: u64,
     pub(crate) cycle: u64,
     /// Pod counts when partially admitted.
     counts: Option<Vec<u32>>,
     /// (pod set, resource id, flavor id).
-    flavors: Vec<(usize, usize, usize)>,
+    flavors: FlavorChoice,
     borrowing: bool,
     preempted: Vec<String>,
     /// The public record, spelled out only when [`Scheduler::admission`]
@@ -237,7 +246,7 @@ struct PreemptMemo {
     clean: bool,
     priority: i32,
     created: u64,
-    usage: Vec<(usize, i128)>,
+    usage: Usage,
 }
 
 /// A queue head's place in the cycle: by share, then borrowing, priority,
@@ -724,7 +733,11 @@ impl Scheduler {
             .collect();
         let n = self.queues.len();
         let mut pos = vec![0usize; n];
-        let mut cache: Vec<Option<(u64, Attempt)>> = vec![None; n];
+        // Each queue's head assignment, filled in place (most heads only
+        // wait, so an assignment is built far more often than used) and
+        // valid while its tree's version is the one beside it.
+        let mut cache: Vec<(Option<u64>, Attempt)> =
+            (0..n).map(|_| (None, Attempt::default())).collect();
         let mut memo = std::mem::take(&mut self.memos);
         memo.resize_with(n, Vec::new);
         let mut heap = Heads::with_capacity(n);
@@ -735,11 +748,12 @@ impl Scheduler {
         };
         for (cq, list) in order.iter().enumerate() {
             if let Some(&id) = list.first() {
-                let attempt = self.full_attempt(cq, id);
-                heap.push((self.head_key(cq, id, &attempt), 0u8), |a, b| {
+                let (version, attempt) = &mut cache[cq];
+                self.fill_attempt(cq, id, None, attempt);
+                heap.push((self.head_key(cq, id, attempt), 0u8), |a, b| {
                     self.head_order(a, b)
                 });
-                cache[cq] = Some((self.tree_version[self.queues[cq].root], attempt));
+                *version = Some(self.tree_version[self.queues[cq].root]);
             }
         }
         while let Some((key, tries)) = heap.pop(|a, b| self.head_order(a, b)) {
@@ -747,22 +761,23 @@ impl Scheduler {
             let id = order[cq][pos[cq]];
             // A head's key reads only its tree's state, so it is still
             // `key` while that tree's version holds.
-            let (attempt, fresh) = match cache[cq].take() {
-                Some((v, a)) if v == self.tree_version[self.queues[cq].root] => (a, key),
-                _ => {
-                    let a = self.full_attempt(cq, id);
-                    let fresh = self.head_key(cq, id, &a);
-                    (a, fresh)
-                }
+            let now = self.tree_version[self.queues[cq].root];
+            let (version, attempt) = &mut cache[cq];
+            let fresh = if *version == Some(now) {
+                key
+            } else {
+                self.fill_attempt(cq, id, None, attempt);
+                *version = Some(now);
+                self.head_key(cq, id, attempt)
             };
             // The state moved since the head was queued: requeue it where it
             // now belongs (twice at most, so a cycle always ends).
             if fresh != key && tries < 2 {
                 heap.push((fresh, tries + 1), |a, b| self.head_order(a, b));
-                cache[cq] = Some((self.tree_version[self.queues[cq].root], attempt));
                 continue;
             }
             pos[cq] += 1;
+            *version = None;
             let admitted = self.resolve(cq, id, attempt, &mut memo[cq], &mut out, explain);
             if !admitted && self.queues[cq].spec.queueing_strategy == QueueingStrategy::StrictFifo {
                 let head = self.name(id).to_owned();
@@ -777,11 +792,12 @@ impl Scheduler {
                 pos[cq] = order[cq].len();
             }
             if let Some(&next) = order[cq].get(pos[cq]) {
-                let attempt = self.full_attempt(cq, next);
-                heap.push((self.head_key(cq, next, &attempt), 0), |a, b| {
+                let (version, attempt) = &mut cache[cq];
+                self.fill_attempt(cq, next, None, attempt);
+                heap.push((self.head_key(cq, next, attempt), 0), |a, b| {
                     self.head_order(a, b)
                 });
-                cache[cq] = Some((self.tree_version[self.queues[cq].root], attempt));
+                *version = Some(self.tree_version[self.queues[cq].root]);
             }
         }
         self.quiet = !out.iter().any(|d| matches!(d, Decision::Admitted(_)));
@@ -856,10 +872,6 @@ impl Scheduler {
         self.entry(id).map_or("", |e| e.wl.name.as_str())
     }
 
-    fn full_attempt(&self, cq: usize, id: usize) -> Attempt {
-        self.attempt(cq, id, None)
-    }
-
     fn head_key(&self, cq: usize, id: usize, attempt: &Attempt) -> HeadKey {
         let (priority, created) = self
             .entry(id)
@@ -895,7 +907,7 @@ impl Scheduler {
         &mut self,
         cq: usize,
         id: usize,
-        attempt: Attempt,
+        attempt: &Attempt,
         memo: &mut Vec<PreemptMemo>,
         out: &mut Vec<Decision>,
         explain: bool,
@@ -906,7 +918,7 @@ impl Scheduler {
                 return true;
             }
             Mode::Preempt => {
-                let ruled_out = self.memo_rules_out(memo, id, &attempt);
+                let ruled_out = self.memo_rules_out(memo, id, attempt);
                 let victims = if ruled_out {
                     None
                 } else {
@@ -963,10 +975,10 @@ impl Scheduler {
                     }
                 })
             }
-            Mode::NoFit => explain.then(|| self.explain(cq, id, &attempt)),
+            Mode::NoFit => explain.then(|| self.explain(cq, id, attempt)),
         };
         if let Some(partial) = self.partial(cq, id) {
-            out.push(Decision::Admitted(self.admit(cq, id, partial, Vec::new())));
+            out.push(Decision::Admitted(self.admit(cq, id, &partial, Vec::new())));
             return true;
         }
         if let Some(reason) = reason {
@@ -1054,25 +1066,22 @@ impl Scheduler {
 
     /// Assigns flavors to every pod set, at its count or at `counts`.
     fn attempt(&self, cq: usize, id: usize, counts: Option<Vec<u32>>) -> Attempt {
+        let mut out = Attempt::default();
+        self.fill_attempt(cq, id, counts, &mut out);
+        out
+    }
+
+    /// [`Scheduler::attempt`] into `out`, reusing its storage.
+    fn fill_attempt(&self, cq: usize, id: usize, counts: Option<Vec<u32>>, out: &mut Attempt) {
+        out.mode = Mode::Fit;
+        out.counts = None;
+        out.flavors.clear();
+        out.usage.clear();
+        out.miss = None;
+        out.short = None;
         let Some(e) = self.entry(id) else {
-            return Attempt {
-                mode: Mode::NoFit,
-                counts: None,
-                flavors: Vec::new(),
-                usage: Vec::new(),
-                miss: None,
-                short: None,
-            };
-        };
-        // Sized once: every requested resource gets one flavor.
-        let requested = e.requests.len();
-        let mut out = Attempt {
-            mode: Mode::Fit,
-            counts: None,
-            flavors: Vec::with_capacity(requested),
-            usage: Vec::with_capacity(requested),
-            miss: None,
-            short: None,
+            out.mode = Mode::NoFit;
+            return;
         };
         let q = &self.queues[cq];
         let n_res = self.resources.len();
@@ -1150,7 +1159,6 @@ impl Scheduler {
             }
         }
         out.counts = counts;
-        out
     }
 
     /// Whether flavor `f` does not suit pod set `i` of `e` (labels, taints).
@@ -1342,7 +1350,7 @@ impl Scheduler {
         &mut self,
         cq: usize,
         id: usize,
-        attempt: Attempt,
+        attempt: &Attempt,
         preempted: Vec<String>,
     ) -> Admission {
         for &(fr, a) in &attempt.usage {
@@ -1367,11 +1375,11 @@ impl Scheduler {
             };
         };
         let admitted = Admitted {
-            usage: attempt.usage,
+            usage: attempt.usage.clone(),
             seq,
             cycle: self.cycle_no,
-            counts: attempt.counts,
-            flavors: attempt.flavors,
+            counts: attempt.counts.clone(),
+            flavors: attempt.flavors.clone(),
             borrowing,
             preempted,
             admission: OnceLock::new(),
@@ -1470,11 +1478,24 @@ impl Entry {
     }
 }
 
+impl Default for Attempt {
+    /// Nothing assigned yet.
+    fn default() -> Self {
+        Attempt {
+            mode: Mode::NoFit,
+            counts: None,
+            flavors: FlavorChoice::new(),
+            usage: Usage::new(),
+            miss: None,
+            short: None,
+        }
+    }
+}
+
 impl Attempt {
-    fn no_fit(mut self, miss: Miss) -> Attempt {
+    fn no_fit(&mut self, miss: Miss) {
         self.mode = Mode::NoFit;
         self.miss = Some(miss);
-        self
     }
 }
 
@@ -1488,7 +1509,7 @@ fn quotient(a: i128, b: i128) -> i128 {
     }
 }
 
-fn add_to(usage: &mut Vec<(usize, i128)>, fr: usize, amount: i128) {
+fn add_to(usage: &mut Usage, fr: usize, amount: i128) {
     match usage.iter_mut().find(|(x, _)| *x == fr) {
         Some((_, v)) => *v = v.saturating_add(amount),
         None => usage.push((fr, amount)),

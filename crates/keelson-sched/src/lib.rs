@@ -67,6 +67,9 @@
 //! * `rand`, `rand_chacha`, `rand_distr` — the simulator's synthetic trace
 //!   generator: a seeded, portable PRNG, lognormal durations and
 //!   exponential inter-arrival gaps (also the admission bench's workloads).
+//! * `smallvec` — a workload's quota usage and flavor choice (a few
+//!   resources each) live inline, so a cycle that decides on every pending
+//!   workload allocates only for the ones it admits.
 //! * `keelson-crd`, `k8s-openapi` (optional, feature `crd`) — the typed
 //!   Kueue, JobSet and Trainer objects (and the Kubernetes pod types inside
 //!   them) that set-ups and workloads are read from; the same versions
