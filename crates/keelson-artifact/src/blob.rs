@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::digest::{Algorithm, Digest, Hasher};
 use crate::error::{Error, Result};
-use crate::index::{ChunkIndex, IndexBuilder};
+use crate::index::{ChunkForm, ChunkIndex, IndexBuilder};
 use crate::lease::Lease;
 use crate::store::{ArtifactStore, HASH_QUEUE, READ_CHUNK, unique_id};
 
@@ -165,14 +165,24 @@ impl ArtifactStore {
             writer: Some(WriteMultipart::new_with_chunk_size(upload, part)),
             completed: false,
         };
-        let (hash_tx, hash_worker) = spawn_hasher(self.options.algorithm);
-        let (index_tx, index_worker) = spawn_indexer();
+        let algorithm = self.options.algorithm;
+        // A BLAKE3 blob's subtree index yields its digest: one hashing pass.
+        let (hash_tx, hash_worker) = match chunk_form(algorithm) {
+            ChunkForm::Standalone => {
+                let (tx, worker) = spawn_hasher(algorithm);
+                (Some(tx), Some(worker))
+            }
+            ChunkForm::Subtree => (None, None),
+        };
+        let (index_tx, index_worker) = spawn_indexer(chunk_form(algorithm));
         let mut feed = async |chunk: Bytes| -> Result<()> {
             let dead = || Error::Source {
                 what: what.to_string(),
                 source: "a hashing thread stopped".into(),
             };
-            hash_tx.send(chunk.clone()).await.map_err(|_| dead())?;
+            if let Some(tx) = &hash_tx {
+                tx.send(chunk.clone()).await.map_err(|_| dead())?;
+            }
             index_tx.send(chunk.clone()).await.map_err(|_| dead())?;
             if let Some(writer) = guard.writer.as_mut() {
                 writer
@@ -191,9 +201,14 @@ impl ArtifactStore {
         }
         drop(hash_tx);
         drop(index_tx);
-        let digest = join(hash_worker).await?;
         let (size, builder) = join(index_worker).await?;
-        let index = builder.finish(digest);
+        let (index, digest) = match hash_worker {
+            Some(worker) => {
+                let digest = join(worker).await?;
+                (builder.finish(digest), digest)
+            }
+            None => built(builder, algorithm)?,
+        };
         if let Some(writer) = guard.writer.take() {
             writer
                 .finish()
@@ -223,21 +238,31 @@ impl ArtifactStore {
     async fn commit_small(&self, chunks: Vec<Bytes>) -> Result<PutOutcome> {
         let algorithm = self.options.algorithm;
         let for_hashing = chunks.clone();
-        let (digest, index) = tokio::task::spawn_blocking(move || {
-            let mut hasher = Hasher::new(algorithm);
-            let mut builder = IndexBuilder::new();
-            for chunk in &for_hashing {
-                hasher.update(chunk);
-                builder.update(chunk);
+        let (index, digest) = tokio::task::spawn_blocking(move || {
+            let mut builder = IndexBuilder::new(chunk_form(algorithm));
+            match chunk_form(algorithm) {
+                ChunkForm::Standalone => {
+                    let mut hasher = Hasher::new(algorithm);
+                    for chunk in &for_hashing {
+                        hasher.update(chunk);
+                        builder.update(chunk);
+                    }
+                    let digest = hasher.finish();
+                    Ok((builder.finish(digest), digest))
+                }
+                ChunkForm::Subtree => {
+                    for chunk in &for_hashing {
+                        builder.update(chunk);
+                    }
+                    built(builder, algorithm)
+                }
             }
-            let digest = hasher.finish();
-            (digest, builder.finish(digest))
         })
         .await
         .map_err(|e| Error::Source {
             what: "hashing".into(),
             source: e.into(),
-        })?;
+        })??;
         let blob = self.blob_path(&digest);
         let stored = !self.exists(&blob).await?;
         if stored {
@@ -514,13 +539,34 @@ fn spawn_hasher(algorithm: Algorithm) -> (mpsc::Sender<Bytes>, tokio::task::Join
     (tx, worker)
 }
 
-fn spawn_indexer() -> (
+/// The index form a blob of `algorithm` gets.
+fn chunk_form(algorithm: Algorithm) -> ChunkForm {
+    match algorithm {
+        Algorithm::Blake3 => ChunkForm::Subtree,
+        Algorithm::Sha256 => ChunkForm::Standalone,
+    }
+}
+
+/// A subtree index and the digest its chunks combine into.
+fn built(builder: IndexBuilder, algorithm: Algorithm) -> Result<(ChunkIndex, Digest)> {
+    match builder.finish_with_root(algorithm) {
+        (index, Some(digest)) => Ok((index, digest)),
+        (_, None) => Err(Error::Source {
+            what: "hashing".into(),
+            source: "the chunk values did not combine into a BLAKE3 digest".into(),
+        }),
+    }
+}
+
+fn spawn_indexer(
+    form: ChunkForm,
+) -> (
     mpsc::Sender<Bytes>,
     tokio::task::JoinHandle<(u64, IndexBuilder)>,
 ) {
     let (tx, mut rx) = mpsc::channel::<Bytes>(HASH_QUEUE);
     let worker = tokio::task::spawn_blocking(move || {
-        let mut builder = IndexBuilder::new();
+        let mut builder = IndexBuilder::new(form);
         let mut size = 0u64;
         while let Some(chunk) = rx.blocking_recv() {
             size += chunk.len() as u64;

@@ -103,7 +103,7 @@ pub use digest::{Algorithm, Digest, Hasher};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::{Error, Result};
 pub use gc::{GcOptions, GcReport};
-pub use index::ChunkIndex;
+pub use index::{ChunkForm, ChunkIndex};
 pub use key::{ArtifactName, Key, Label, Reference, Tenant};
 pub use manifest::{FileEntry, Manifest};
 pub use materialize::LocalCache;

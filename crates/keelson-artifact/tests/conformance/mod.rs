@@ -52,6 +52,7 @@ macro_rules! conformance_tests {
             versions_are_immutable, concurrent_alias_moves_one_wins,
             gc_deletes_only_unreferenced, gc_under_concurrent_puts_loses_nothing,
             tenant_isolation, signatures, download_is_atomic_and_cached,
+            blake3_blobs_have_a_subtree_index,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -204,6 +205,87 @@ async fn corrupt(backend: &Backend, tenant: &str, digest: &keelson_artifact::Dig
         .put(&path, PutPayload::from(bytes))
         .await
         .unwrap();
+}
+
+/// A BLAKE3 blob's index holds its chunks' chaining values, which combine
+/// into the digest (computed once on put, in one pass): every size around
+/// the 1 MiB chunks and the part size, any slicing of the input. A range
+/// read checks the index against the digest, so an index edited to match
+/// a corrupted chunk is caught too.
+pub async fn blake3_blobs_have_a_subtree_index(backend: &Backend) {
+    let store = backend.tenant("b3");
+    let store = store.clone().with_options(
+        store
+            .options()
+            .clone()
+            .with_algorithm(keelson_artifact::Algorithm::Blake3),
+    );
+    let mib = 1usize << 20;
+    let part = backend.part_size;
+    for (i, len) in [0, 1, mib - 1, mib, mib + 1, 2 * mib, 3 * mib + part / 2 + 7]
+        .into_iter()
+        .enumerate()
+    {
+        let data = pattern(len, 20 + i as u8);
+        let slicing = [100_000, 777, mib + 1][i % 3];
+        let put = store
+            .put_stream(futures::stream::iter(chunks_of(&data, slicing)))
+            .await
+            .unwrap();
+        assert_eq!(
+            put.digest,
+            keelson_artifact::Algorithm::Blake3.digest(&data),
+            "length {len}"
+        );
+        assert_eq!(store.get_bytes(&put.digest).await.unwrap(), data);
+        let end = len as u64;
+        for range in [end / 2..end, 0..end.min(10)] {
+            let got = store.get_range(&put.digest, range.clone()).await.unwrap();
+            assert_eq!(
+                &got[..],
+                &data[range.start as usize..range.end as usize],
+                "length {len}, {range:?}"
+            );
+        }
+        let index = read_index(backend, "b3", &put.digest).await;
+        let form = index.get("form").and_then(|f| f.as_str());
+        assert_eq!(form, Some("subtree"), "length {len}: {index}");
+    }
+    // An index whose chunk value was replaced no longer combines into the
+    // digest: reads through it fail, even of other chunks.
+    let data = pattern(3 * mib + 10, 30);
+    let put = store.put_bytes(data.clone()).await.unwrap();
+    let mut index = read_index(backend, "b3", &put.digest).await;
+    index["chunks"][1] = serde_json::Value::String(blake3::hash(b"forged").to_hex().to_string());
+    let path = Path::from(format!("tenants/b3/index/blake3/{}", put.digest.hex()));
+    backend
+        .store
+        .put(&path, PutPayload::from(serde_json::to_vec(&index).unwrap()))
+        .await
+        .unwrap();
+    let r = store.get_range(&put.digest, 0..10).await;
+    assert!(matches!(r, Err(Error::Integrity { .. })), "{r:?}");
+}
+
+async fn read_index(
+    backend: &Backend,
+    tenant: &str,
+    digest: &keelson_artifact::Digest,
+) -> serde_json::Value {
+    let path = Path::from(format!(
+        "tenants/{tenant}/index/{}/{}",
+        digest.algorithm().name(),
+        digest.hex()
+    ));
+    let bytes = backend
+        .store
+        .get(&path)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 pub async fn flipped_byte_detected_on_full_read(backend: &Backend) {
