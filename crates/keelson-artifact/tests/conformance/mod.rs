@@ -265,6 +265,25 @@ pub async fn blake3_blobs_have_a_subtree_index(backend: &Backend) {
         .unwrap();
     let r = store.get_range(&put.digest, 0..10).await;
     assert!(matches!(r, Err(Error::Integrity { .. })), "{r:?}");
+    // A full read does not depend on the index: it checks the whole digest.
+    assert_eq!(store.get_bytes(&put.digest).await.unwrap(), data);
+    // With a sound index a full read checks every chunk before handing any
+    // of its bytes out: nothing of the corrupted chunk or after it arrives.
+    let put = store.put_bytes(pattern(3 * mib + 10, 31)).await.unwrap();
+    corrupt(backend, "b3", &put.digest, mib + 5).await;
+    let mut stream = store.get(&put.digest).await.unwrap();
+    let (mut delivered, mut failed) = (0usize, None);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(chunk) => delivered += chunk.len(),
+            Err(e) => failed = Some(e),
+        }
+    }
+    assert!(
+        matches!(failed, Some(Error::Integrity { .. })),
+        "{failed:?}"
+    );
+    assert!(delivered <= mib, "{delivered} bytes handed out");
 }
 
 async fn read_index(
@@ -394,20 +413,27 @@ pub async fn cancelled_upload_leaves_nothing_visible(backend: &Backend) {
     }
     watcher.await.unwrap();
     assert!(store.list_blobs().await.unwrap().is_empty());
-    // The background abort and lease removal run on the runtime; give them time.
-    let mut left = Vec::new();
+    // The background abort and lease removal run on the runtime; give them
+    // time. A local multipart upload's temporary file is not listed, so wait
+    // for the files too.
+    let temporary = || {
+        backend
+            .local_root
+            .as_ref()
+            .map(|root| files_under(&root.join("tenants/t")))
+            .unwrap_or_default()
+    };
+    let (mut left, mut files) = (Vec::new(), Vec::new());
     for _ in 0..100 {
         left = objects(backend, "t").await;
-        if left.is_empty() {
+        files = temporary();
+        if left.is_empty() && files.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(left.is_empty(), "left behind: {left:?}");
-    if let Some(root) = &backend.local_root {
-        let files = files_under(&root.join("tenants/t"));
-        assert!(files.is_empty(), "temporary files left behind: {files:?}");
-    }
+    assert!(files.is_empty(), "temporary files left behind: {files:?}");
     // And gc finds nothing to clean.
     let report = store
         .gc(&GcOptions::default().with_grace(Duration::ZERO))
