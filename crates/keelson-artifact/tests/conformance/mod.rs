@@ -184,21 +184,30 @@ pub async fn put_reader_and_file(backend: &Backend) {
     ));
 }
 
-async fn corrupt(backend: &Backend, tenant: &str, digest: &keelson_artifact::Digest, at: usize) {
-    let path = Path::from(format!(
-        "tenants/{tenant}/blobs/{}/{}",
+/// The backend path of a tenant's blob (`"blobs"`) or index (`"index"`).
+fn stored_path(tenant: &str, kind: &str, digest: &keelson_artifact::Digest) -> Path {
+    Path::from(format!(
+        "tenants/{tenant}/{kind}/{}/{}",
         digest.algorithm().name(),
         digest.hex()
-    ));
-    let mut bytes = backend
+    ))
+}
+
+/// An object's bytes, read past the store under test.
+async fn stored_bytes(backend: &Backend, path: &Path) -> Bytes {
+    backend
         .store
-        .get(&path)
+        .get(path)
         .await
         .unwrap()
         .bytes()
         .await
         .unwrap()
-        .to_vec();
+}
+
+async fn corrupt(backend: &Backend, tenant: &str, digest: &keelson_artifact::Digest, at: usize) {
+    let path = stored_path(tenant, "blobs", digest);
+    let mut bytes = stored_bytes(backend, &path).await.to_vec();
     bytes[at] ^= 0x01;
     backend
         .store
@@ -257,7 +266,7 @@ pub async fn blake3_blobs_have_a_subtree_index(backend: &Backend) {
     let put = store.put_bytes(data.clone()).await.unwrap();
     let mut index = read_index(backend, "b3", &put.digest).await;
     index["chunks"][1] = serde_json::Value::String(blake3::hash(b"forged").to_hex().to_string());
-    let path = Path::from(format!("tenants/b3/index/blake3/{}", put.digest.hex()));
+    let path = stored_path("b3", "index", &put.digest);
     backend
         .store
         .put(&path, PutPayload::from(serde_json::to_vec(&index).unwrap()))
@@ -271,14 +280,7 @@ pub async fn blake3_blobs_have_a_subtree_index(backend: &Backend) {
     // of its bytes out: nothing of the corrupted chunk or after it arrives.
     let put = store.put_bytes(pattern(3 * mib + 10, 31)).await.unwrap();
     corrupt(backend, "b3", &put.digest, mib + 5).await;
-    let mut stream = store.get(&put.digest).await.unwrap();
-    let (mut delivered, mut failed) = (0usize, None);
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(chunk) => delivered += chunk.len(),
-            Err(e) => failed = Some(e),
-        }
-    }
+    let (delivered, failed) = drain(&store, &put.digest).await;
     assert!(
         matches!(failed, Some(Error::Integrity { .. })),
         "{failed:?}"
@@ -286,24 +288,29 @@ pub async fn blake3_blobs_have_a_subtree_index(backend: &Backend) {
     assert!(delivered <= mib, "{delivered} bytes handed out");
 }
 
+/// Reads a blob's stream to its end: the bytes handed out before the
+/// stream ended, and its last error.
+async fn drain(
+    store: &keelson_artifact::ArtifactStore,
+    digest: &keelson_artifact::Digest,
+) -> (usize, Option<Error>) {
+    let mut stream = store.get(digest).await.unwrap();
+    let (mut delivered, mut failed) = (0usize, None);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(chunk) => delivered += chunk.len(),
+            Err(e) => failed = Some(e),
+        }
+    }
+    (delivered, failed)
+}
+
 async fn read_index(
     backend: &Backend,
     tenant: &str,
     digest: &keelson_artifact::Digest,
 ) -> serde_json::Value {
-    let path = Path::from(format!(
-        "tenants/{tenant}/index/{}/{}",
-        digest.algorithm().name(),
-        digest.hex()
-    ));
-    let bytes = backend
-        .store
-        .get(&path)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = stored_bytes(backend, &stored_path(tenant, "index", digest)).await;
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -314,15 +321,7 @@ pub async fn flipped_byte_detected_on_full_read(backend: &Backend) {
     for at in [0, backend.part_size + 3, len - 1] {
         let put = store.put_bytes(data.clone()).await.unwrap();
         corrupt(backend, "t", &put.digest, at).await;
-        let mut stream = store.get(&put.digest).await.unwrap();
-        let mut delivered = 0usize;
-        let mut failed = None;
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(chunk) => delivered += chunk.len(),
-                Err(e) => failed = Some(e),
-            }
-        }
+        let (delivered, failed) = drain(&store, &put.digest).await;
         assert!(
             matches!(failed, Some(Error::Integrity { .. })),
             "flip at {at}: {failed:?}"
