@@ -88,27 +88,74 @@ pub fn energy_distance(reference: &SortedSample, current: &SortedSample) -> Resu
 /// scipy also has a term for every repeated value, with a gap of zero; those
 /// vanish except for a repeated infinity, where the gap `∞ − ∞` is NaN.
 fn cdf_gap_integral(u: &[f64], v: &[f64], weight: impl Fn(f64) -> f64) -> f64 {
-    let nu = u.len() as f64;
-    let nv = v.len() as f64;
-    let (mut below_u, mut below_v) = (0usize, 0usize);
-    let mut sum = CompensatedSum::default();
+    let mut gaps = Gaps {
+        nu: u.len() as f64,
+        nv: v.len() as f64,
+        previous: None,
+        sum: CompensatedSum::default(),
+        weight,
+    };
     let mut repeated_infinity = false;
-    let mut groups = TieGroups::new(u, v).peekable();
-    while let Some(group) = groups.next() {
-        below_u += group.in_a;
-        below_v += group.in_b;
-        if group.value.is_infinite() && group.in_a + group.in_b > 1 {
-            repeated_infinity = true;
-        }
-        if let Some(next) = groups.peek() {
-            let diff = below_u as f64 / nu - below_v as f64 / nv;
-            sum.add(weight(diff) * (next.value - group.value));
-        }
+    // While both samples have values left, the next distinct value is the
+    // smaller head, taken by a select and a comparison per sample rather
+    // than a branch on which sample holds it: interleaved samples would make
+    // that branch unpredictable. Only a further tie loops.
+    let (mut i, mut j) = (0usize, 0usize);
+    while let (Some(&x), Some(&y)) = (u.get(i), v.get(j)) {
+        let z = if y < x { y } else { x };
+        gaps.reach(z, i, j);
+        let next_i = run_end(u, i + usize::from(x == z), z);
+        let next_j = run_end(v, j + usize::from(y == z), z);
+        repeated_infinity |= z.is_infinite() && next_i - i + next_j - j > 1;
+        (i, j) = (next_i, next_j);
+    }
+    while let Some(&z) = u.get(i) {
+        gaps.reach(z, i, j);
+        let next_i = run_end(u, i + 1, z);
+        repeated_infinity |= z.is_infinite() && next_i - i > 1;
+        i = next_i;
+    }
+    while let Some(&z) = v.get(j) {
+        gaps.reach(z, i, j);
+        let next_j = run_end(v, j + 1, z);
+        repeated_infinity |= z.is_infinite() && next_j - j > 1;
+        j = next_j;
     }
     if repeated_infinity {
         f64::NAN
     } else {
-        sum.total()
+        gaps.sum.total()
+    }
+}
+
+/// The end of the run of `z` in sorted `s` from `k` on.
+fn run_end(s: &[f64], mut k: usize, z: f64) -> usize {
+    while s.get(k) == Some(&z) {
+        k += 1;
+    }
+    k
+}
+
+/// The integral's running sum over the gaps between consecutive distinct
+/// pooled values.
+struct Gaps<W> {
+    nu: f64,
+    nv: f64,
+    previous: Option<f64>,
+    sum: CompensatedSum,
+    weight: W,
+}
+
+impl<W: Fn(f64) -> f64> Gaps<W> {
+    /// The walk reached the distinct value `z`, with `below_u` and
+    /// `below_v` values of the samples under it: adds the gap from the
+    /// previous value, weighted by the CDFs' difference over it.
+    fn reach(&mut self, z: f64, below_u: usize, below_v: usize) {
+        if let Some(p) = self.previous {
+            let diff = below_u as f64 / self.nu - below_v as f64 / self.nv;
+            self.sum.add((self.weight)(diff) * (z - p));
+        }
+        self.previous = Some(z);
     }
 }
 
