@@ -10,13 +10,13 @@
 //! admission (<https://kueue.sigs.k8s.io/docs/tasks/run/jobs/#partial-admission>).
 //! `docs/sched.md` lists where this crate simplifies them.
 
-use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::cluster_queue::{
     BorrowWithinCohortPolicy, ClusterQueue, FungibilityPolicy, QueueingStrategy,
