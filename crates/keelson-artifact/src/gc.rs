@@ -4,7 +4,7 @@
 //!
 //! 1. Take the collector's lock (`gc.lock`, create-only, with an expiry).
 //! 2. Wait until no live writer lease is left, or give up with
-//!    [`Error::Busy`](crate::Error::Busy) after `wait_for_writers`: writers
+//!    [`Error::Busy`] after `wait_for_writers`: writers
 //!    have priority. Writers arriving now see the lock and wait. A writer holds its lease from before its first blob
 //!    until after its version exists ([`ArtifactStore::publish`]), so when the
 //!    wait ends, every blob a put was about to reference is referenced.

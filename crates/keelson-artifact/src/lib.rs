@@ -49,7 +49,9 @@
 //!   or dropped upload leaves no blob.
 //! * **Verified reads** — [`ArtifactStore::get`] streams and withholds the last
 //!   chunk until the digest checks; [`ArtifactStore::get_range`] verifies the
-//!   1 MiB chunks it touches against a per-blob [`ChunkIndex`].
+//!   1 MiB chunks it touches against a per-blob [`ChunkIndex`]. A BLAKE3
+//!   blob's index is a [`ChunkForm::Subtree`] one, bound to the digest, so its
+//!   full reads verify each chunk before handing it out.
 //! * **Manifests, versions, aliases** — [`Manifest`] (files, sizes, digests,
 //!   media types, metadata), immutable versions `name@v3` created with a
 //!   create-only put, aliases `name@production` moved by compare-and-swap
@@ -78,7 +80,9 @@
 //! * `object_store` — the storage abstraction (local files, memory, S3, GCS, Azure).
 //! * `tokio` — blocking threads for hashing beside I/O, timers for lease waits, file I/O.
 //! * `futures`, `bytes` — streams of byte chunks, as object_store speaks them.
-//! * `sha2`, `blake3` — the two digest algorithms (BLAKE3 also hashes index chunks).
+//! * `sha2`, `blake3` — the two digest algorithms (BLAKE3 also hashes index
+//!   chunks; its `hazmat` tree API merges a BLAKE3 blob's chunk values into
+//!   its digest).
 //! * `ed25519-dalek` — manifest signatures.
 //! * `serde`, `serde_json` — manifests, versions, aliases, indexes and signatures are JSON.
 //! * `thiserror` — the crate's one [`Error`] enum.
