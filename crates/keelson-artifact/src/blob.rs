@@ -207,7 +207,7 @@ impl ArtifactStore {
                 let digest = join(worker).await?;
                 (builder.finish(digest), digest)
             }
-            None => built(builder, algorithm)?,
+            None => built(builder)?,
         };
         if let Some(writer) = guard.writer.take() {
             writer
@@ -239,8 +239,9 @@ impl ArtifactStore {
         let algorithm = self.options.algorithm;
         let for_hashing = chunks.clone();
         let (index, digest) = tokio::task::spawn_blocking(move || {
-            let mut builder = IndexBuilder::new(chunk_form(algorithm));
-            match chunk_form(algorithm) {
+            let form = chunk_form(algorithm);
+            let mut builder = IndexBuilder::new(form);
+            match form {
                 ChunkForm::Standalone => {
                     let mut hasher = Hasher::new(algorithm);
                     for chunk in &for_hashing {
@@ -254,7 +255,7 @@ impl ArtifactStore {
                     for chunk in &for_hashing {
                         builder.update(chunk);
                     }
-                    built(builder, algorithm)
+                    built(builder)
                 }
             }
         })
@@ -607,14 +608,11 @@ fn chunk_form(algorithm: Algorithm) -> ChunkForm {
 }
 
 /// A subtree index and the digest its chunks combine into.
-fn built(builder: IndexBuilder, algorithm: Algorithm) -> Result<(ChunkIndex, Digest)> {
-    match builder.finish_with_root(algorithm) {
-        (index, Some(digest)) => Ok((index, digest)),
-        (_, None) => Err(Error::Source {
-            what: "hashing".into(),
-            source: "the chunk values did not combine into a BLAKE3 digest".into(),
-        }),
-    }
+fn built(builder: IndexBuilder) -> Result<(ChunkIndex, Digest)> {
+    builder.finish_subtree().ok_or_else(|| Error::Source {
+        what: "hashing".into(),
+        source: "the chunk values did not combine into a BLAKE3 digest".into(),
+    })
 }
 
 fn spawn_indexer(

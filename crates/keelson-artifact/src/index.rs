@@ -247,37 +247,47 @@ impl IndexBuilder {
         self.filled = 0;
     }
 
-    /// The index of the blob `digest`.
-    pub(crate) fn finish(self, digest: Digest) -> ChunkIndex {
-        let (index, _) = self.finish_with_root(digest.algorithm());
-        ChunkIndex { digest, ..index }
+    /// The index of the blob `digest` (a standalone index: its digest
+    /// comes from a separate hash).
+    pub(crate) fn finish(mut self, digest: Digest) -> ChunkIndex {
+        self.close_last();
+        self.into_index(digest)
     }
 
-    /// The index and, for a subtree index, the blob's BLAKE3 digest, which
-    /// the chunks determine; a standalone index gets its digest from
-    /// [`IndexBuilder::finish`].
-    pub(crate) fn finish_with_root(mut self, algorithm: Algorithm) -> (ChunkIndex, Option<Digest>) {
-        if self.filled > 0 {
-            let last = match self.form {
-                ChunkForm::Subtree if self.chunks.is_empty() => *self.current.finalize().as_bytes(),
-                ChunkForm::Subtree => self.current.finalize_non_root(),
-                ChunkForm::Standalone => *self.current.finalize().as_bytes(),
-            };
-            self.chunks.push(last);
+    /// A subtree index and the BLAKE3 digest its chunks combine into;
+    /// `None` for a standalone builder.
+    pub(crate) fn finish_subtree(mut self) -> Option<(ChunkIndex, Digest)> {
+        if self.form != ChunkForm::Subtree {
+            return None;
         }
-        let root = match self.form {
-            ChunkForm::Subtree => subtree_root(&self.chunks, self.size, INDEX_CHUNK_BYTES)
-                .map(|bytes| Digest::new(Algorithm::Blake3, bytes)),
-            ChunkForm::Standalone => None,
+        self.close_last();
+        let root = subtree_root(&self.chunks, self.size, INDEX_CHUNK_BYTES)?;
+        let digest = Digest::new(Algorithm::Blake3, root);
+        Some((self.into_index(digest), digest))
+    }
+
+    /// Ends the last chunk, if any bytes are in it: a subtree index's only
+    /// chunk keeps its hash, any other its chaining value.
+    fn close_last(&mut self) {
+        if self.filled == 0 {
+            return;
+        }
+        let last = match self.form {
+            ChunkForm::Subtree if !self.chunks.is_empty() => self.current.finalize_non_root(),
+            _ => *self.current.finalize().as_bytes(),
         };
-        let index = ChunkIndex {
-            digest: root.unwrap_or_else(|| Digest::new(algorithm, [0; 32])),
+        self.chunks.push(last);
+        self.filled = 0;
+    }
+
+    fn into_index(self, digest: Digest) -> ChunkIndex {
+        ChunkIndex {
+            digest,
             size: self.size,
             chunk_size: INDEX_CHUNK_BYTES,
             chunks: self.chunks.iter().map(|c| hex(c)).collect(),
             form: self.form,
-        };
-        (index, root)
+        }
     }
 }
 
