@@ -102,97 +102,90 @@ pub fn code_of(names: &[&str], name: &str) -> i64 {
     names.iter().position(|n| *n == name).unwrap() as i64
 }
 
+/// The columns every node table has, read once per batch.
+struct NodeColumns {
+    ids: Vec<i64>,
+    type_ids: Vec<i64>,
+    names: Vec<Option<String>>,
+    external_ids: Vec<Option<String>>,
+    properties: Vec<Properties>,
+    custom_properties: Vec<Properties>,
+    created: Vec<Option<i64>>,
+    updated: Vec<Option<i64>>,
+}
+
+impl NodeColumns {
+    fn of(b: &RecordBatch) -> Self {
+        NodeColumns {
+            ids: ints(b, "id"),
+            type_ids: ints(b, "type_id"),
+            names: strings(b, "name"),
+            external_ids: strings(b, "external_id"),
+            properties: prop_column(b, "properties"),
+            custom_properties: prop_column(b, "custom_properties"),
+            created: times(b, "create_time_since_epoch"),
+            updated: times(b, "last_update_time_since_epoch"),
+        }
+    }
+}
+
 pub fn artifacts_from(b: &RecordBatch) -> Vec<Artifact> {
-    let (names, uris, states, ext) = (
-        strings(b, "name"),
-        strings(b, "uri"),
-        strings(b, "state"),
-        strings(b, "external_id"),
-    );
-    let (p, c) = (
-        prop_column(b, "properties"),
-        prop_column(b, "custom_properties"),
-    );
-    let (ct, ut) = (
-        times(b, "create_time_since_epoch"),
-        times(b, "last_update_time_since_epoch"),
-    );
-    let (ids, type_ids) = (ints(b, "id"), ints(b, "type_id"));
+    let n = NodeColumns::of(b);
+    let (uris, states) = (strings(b, "uri"), strings(b, "state"));
     (0..b.num_rows())
         .map(|r| Artifact {
-            id: Some(ids[r]),
-            type_id: type_ids[r],
-            name: names[r].clone(),
+            id: Some(n.ids[r]),
+            type_id: n.type_ids[r],
+            name: n.names[r].clone(),
             uri: uris[r].clone(),
             state: ArtifactState::from_code(code_of(
                 ARTIFACT_STATES,
                 states[r].as_deref().unwrap(),
             ))
             .unwrap(),
-            external_id: ext[r].clone(),
-            properties: p[r].clone(),
-            custom_properties: c[r].clone(),
-            create_time_since_epoch: ct[r].unwrap(),
-            last_update_time_since_epoch: ut[r].unwrap(),
+            external_id: n.external_ids[r].clone(),
+            properties: n.properties[r].clone(),
+            custom_properties: n.custom_properties[r].clone(),
+            create_time_since_epoch: n.created[r].unwrap(),
+            last_update_time_since_epoch: n.updated[r].unwrap(),
         })
         .collect()
 }
 
 pub fn executions_from(b: &RecordBatch) -> Vec<Execution> {
-    let (names, states, ext) = (
-        strings(b, "name"),
-        strings(b, "last_known_state"),
-        strings(b, "external_id"),
-    );
-    let (p, c) = (
-        prop_column(b, "properties"),
-        prop_column(b, "custom_properties"),
-    );
-    let (ct, ut) = (
-        times(b, "create_time_since_epoch"),
-        times(b, "last_update_time_since_epoch"),
-    );
-    let (ids, type_ids) = (ints(b, "id"), ints(b, "type_id"));
+    let n = NodeColumns::of(b);
+    let states = strings(b, "last_known_state");
     (0..b.num_rows())
         .map(|r| Execution {
-            id: Some(ids[r]),
-            type_id: type_ids[r],
-            name: names[r].clone(),
+            id: Some(n.ids[r]),
+            type_id: n.type_ids[r],
+            name: n.names[r].clone(),
             last_known_state: ExecutionState::from_code(code_of(
                 EXECUTION_STATES,
                 states[r].as_deref().unwrap(),
             ))
             .unwrap(),
-            external_id: ext[r].clone(),
-            properties: p[r].clone(),
-            custom_properties: c[r].clone(),
-            create_time_since_epoch: ct[r].unwrap(),
-            last_update_time_since_epoch: ut[r].unwrap(),
+            external_id: n.external_ids[r].clone(),
+            properties: n.properties[r].clone(),
+            custom_properties: n.custom_properties[r].clone(),
+            create_time_since_epoch: n.created[r].unwrap(),
+            last_update_time_since_epoch: n.updated[r].unwrap(),
         })
         .collect()
 }
 
 pub fn contexts_from(b: &RecordBatch) -> Vec<Context> {
-    let (names, ext) = (strings(b, "name"), strings(b, "external_id"));
-    let (p, c) = (
-        prop_column(b, "properties"),
-        prop_column(b, "custom_properties"),
-    );
-    let (ct, ut) = (
-        times(b, "create_time_since_epoch"),
-        times(b, "last_update_time_since_epoch"),
-    );
-    let (ids, type_ids) = (ints(b, "id"), ints(b, "type_id"));
+    let n = NodeColumns::of(b);
     (0..b.num_rows())
         .map(|r| Context {
-            id: Some(ids[r]),
-            type_id: type_ids[r],
-            name: names[r].clone().unwrap(),
-            external_id: ext[r].clone(),
-            properties: p[r].clone(),
-            custom_properties: c[r].clone(),
-            create_time_since_epoch: ct[r].unwrap(),
-            last_update_time_since_epoch: ut[r].unwrap(),
+            id: Some(n.ids[r]),
+            type_id: n.type_ids[r],
+            name: n.names[r].clone().unwrap(),
+            external_id: n.external_ids[r].clone(),
+            properties: n.properties[r].clone(),
+            custom_properties: n.custom_properties[r].clone(),
+            create_time_since_epoch: n.created[r].unwrap(),
+            last_update_time_since_epoch: n.updated[r].unwrap(),
         })
         .collect()
 }
