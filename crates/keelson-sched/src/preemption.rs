@@ -249,6 +249,9 @@ impl Scheduler {
             .collect();
         let mut removed = Vec::new();
         let mut queues = Vec::new();
+        // Only other queues lose victims in the strategies' loop, so the
+        // preemptor's share with `need` stays what it is now.
+        let mine = self.share(cq, need);
         for strategy in strategies {
             let mut exhausted = BTreeSet::new();
             while !self.fits(cq, need, true) {
@@ -271,7 +274,6 @@ impl Scheduler {
                     })
                     .map(|(_, q)| q);
                 let Some(target) = target else { break };
-                let mine = self.share(cq, need);
                 let theirs = self.share(target, &[]);
                 // The test reads only a candidate's usage, and a queue's
                 // workloads mostly share a few shapes: a usage that failed
