@@ -123,6 +123,9 @@ fn every_binning() -> Vec<Binning> {
         Binning::ReferenceQuantiles { bins: 100 },
         Binning::EqualWidth { bins: 10 },
         Binning::EqualWidth { bins: 100 },
+        // Wide cell slots, and more bins than the fixed counter table.
+        Binning::EqualWidth { bins: 1000 },
+        Binning::EqualWidth { bins: 5000 },
         Binning::Sturges,
         Binning::Doane,
         Binning::Edges(vec![f64::NEG_INFINITY, -1.0, -1.0, 0.0, 0.5, 3.0]),
