@@ -27,10 +27,12 @@ pub(super) struct BinCounter<'a> {
 enum Lookup<'a> {
     /// Cells of equal width in value: suits equal-width and most quantile edges.
     Linear(Narrow<LinearMap>),
+    /// As `Linear`, for more than 127 bins.
     LinearWide(Wide<LinearMap>),
     /// Cells of equal width in order key, roughly logarithmic in value: suits
     /// edges of skewed data.
     Key(Narrow<KeyMap>),
+    /// As `Key`, for more than 127 bins.
     KeyWide(Wide<KeyMap>),
     /// Edges too dense for either table: binary search per value.
     Search(&'a [f64]),
@@ -367,32 +369,16 @@ const CELLS_PER_EDGE: usize = 256;
 /// A cell's slot: the bin of all its values, or, with the top bit set, the
 /// index of the split that divides it. Narrow slots keep the table in the
 /// first-level cache with more cells; wide ones serve many bins.
-trait Slot: Copy + Default {
+trait Slot: Copy + Default + TryFrom<usize> + Into<usize> {
     const SPLIT: usize;
-    fn new(value: usize) -> Option<Self>;
-    fn get(self) -> usize;
 }
 
 impl Slot for u8 {
     const SPLIT: usize = 1 << 7;
-    fn new(value: usize) -> Option<Self> {
-        u8::try_from(value).ok()
-    }
-    #[inline]
-    fn get(self) -> usize {
-        usize::from(self)
-    }
 }
 
 impl Slot for u16 {
     const SPLIT: usize = 1 << 15;
-    fn new(value: usize) -> Option<Self> {
-        u16::try_from(value).ok()
-    }
-    #[inline]
-    fn get(self) -> usize {
-        usize::from(self)
-    }
 }
 
 /// A table of `CELLS` cells, a power of two, so that the hot loop indexes it
@@ -464,9 +450,9 @@ impl<M: CellMap, S: Slot, const CELLS: usize> CellTable<M, S, CELLS> {
                         base,
                         step: step as usize,
                     });
-                    S::new(S::SPLIT | (splits.len() - 1))?
+                    S::try_from(S::SPLIT | (splits.len() - 1)).ok()?
                 }
-                None => S::new(base)?,
+                None => S::try_from(base).ok()?,
             };
         }
         Some(CellTable { map, slots, splits })
@@ -483,7 +469,7 @@ impl<M: CellMap, S: Slot, const CELLS: usize> BinLookup for CellTable<M, S, CELL
 
     #[inline]
     fn bin(&self, cell: usize, x: f64) -> usize {
-        let slot = self.slots.get(cell & (CELLS - 1)).map_or(0, |s| s.get());
+        let slot = self.slots.get(cell & (CELLS - 1)).map_or(0, |&s| s.into());
         if slot & S::SPLIT == 0 {
             return slot;
         }
