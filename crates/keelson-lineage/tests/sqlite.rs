@@ -438,3 +438,29 @@ async fn filters_are_planned_from_their_selective_side() {
         .unwrap();
     assert_eq!(index, 1);
 }
+
+/// The WAL of a default (`Wal`) store stays about 1 MiB however much is
+/// written (SQLite's defaults let it reach 4 MB and stay there), and
+/// nothing written is lost when it is folded back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_stays_small() {
+    let (dir, store) = fresh().await;
+    let t = conformance::setup_types(&store).await;
+    let mut written = 0;
+    for batch in 0..300 {
+        let artifacts: Vec<Artifact> = (0..20)
+            .map(|k| {
+                let mut a = Artifact::new(t.data, format!("a-{batch}-{k}"));
+                a.uri = Some(format!("mem://wal-test/{batch}/{k}/{}", "x".repeat(100)));
+                a
+            })
+            .collect();
+        written += store.put_artifacts(&artifacts).await.unwrap().len();
+    }
+    let wal = std::fs::metadata(dir.path().join("lineage.db-wal"))
+        .unwrap()
+        .len();
+    assert!(wal <= 3 << 19, "the WAL is {wal} bytes");
+    let counts = store.counts().await.unwrap();
+    assert_eq!(counts.artifacts, written as u64);
+}

@@ -36,6 +36,17 @@ pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 
 /// How much of the database file a read connection maps into memory.
 const READ_MMAP_BYTES: u64 = 1 << 30;
+/// WAL pages after which a commit of a [`Durability::Wal`] store folds the
+/// WAL back into the database (SQLite's default is 1,000). A smaller WAL
+/// keeps a small store small on disk: the WAL file never shrinks below its
+/// high-water mark, which with the default was 4 MB, 40% of a 1,000-run
+/// store, and this cost no measurable ingest speed. A
+/// [`Durability::WalSync`] store keeps the default: its checkpoints fsync,
+/// and four times as many made its single-caller ingest about 20% slower.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 256;
+/// The length the WAL file is cut back to when a checkpoint lets it start
+/// over (SQLite keeps it at its high-water mark otherwise).
+const WAL_SIZE_LIMIT_BYTES: u64 = 1 << 20;
 
 /// What a commit survives; see docs/lineage.md for the trade-offs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -171,6 +182,15 @@ fn configure(conn: &Connection, options: &SqliteOptions, file: bool) -> Result<(
             .map_err(backend("set journal mode"))?;
         conn.execute_batch(&format!("PRAGMA synchronous = {sync}"))
             .map_err(backend("set synchronous"))?;
+        if options.durability == Durability::Wal {
+            for pragma in [
+                format!("wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}"),
+                format!("journal_size_limit = {WAL_SIZE_LIMIT_BYTES}"),
+            ] {
+                conn.query_row(&format!("PRAGMA {pragma}"), [], |_| Ok(()))
+                    .map_err(backend("set the WAL's size"))?;
+            }
+        }
     }
     Ok(())
 }
