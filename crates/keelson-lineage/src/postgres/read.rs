@@ -1,6 +1,6 @@
 //! Queries of the PostgreSQL backend; every one filters by namespace.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tokio_postgres::Row;
 use tokio_postgres::types::FromSql;
@@ -254,6 +254,39 @@ pub(crate) async fn type_row(
         }
     }
     Ok(Some((namespace, kind, properties)))
+}
+
+/// The namespace, kind code and properties of each stored type among
+/// `ids`, by id (ids of no type are left out).
+pub(crate) async fn type_rows(
+    c: &mut Conn,
+    ids: &[i64],
+) -> Result<HashMap<i64, (String, i64, BTreeMap<String, PropertyType>)>> {
+    let rows = c
+        .query(
+            "SELECT t.id, t.namespace, t.kind, p.name, p.data_type FROM type t \
+             LEFT JOIN type_property p ON p.type_id = t.id WHERE t.id = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .map_err(pg("read types"))?;
+    let mut out: HashMap<i64, (String, i64, BTreeMap<String, PropertyType>)> = HashMap::new();
+    for row in &rows {
+        let type_id: i64 = get(row, 0)?;
+        let entry = match out.entry(type_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert((get(row, 1)?, get(row, 2)?, BTreeMap::new()))
+            }
+        };
+        if let Some(name) = get::<Option<String>>(row, 3)? {
+            let code: i64 = get(row, 4)?;
+            entry
+                .2
+                .insert(name.clone(), property_type(type_id, &name, code)?);
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) async fn type_by_name(

@@ -488,6 +488,26 @@ pub async fn put_execution_reuses_nodes<S: MetadataStore>(s: &S) {
         uri(ok(s.get_artifacts_by_id(&[aid]).await)).as_deref(),
         Some("changed")
     );
+    // A node given twice in one call ends as given last, also where the
+    // last is what was stored before the call.
+    let stored = ok(s.get_artifacts_by_id(&[aid]).await).remove(0);
+    let interim = Artifact {
+        uri: Some("interim".to_owned()),
+        ..stored.clone()
+    };
+    ok(s.put_execution(
+        &Execution::new(t.step, ExecutionState::Complete),
+        &[
+            (interim, Some(Event::new(EventType::Input))),
+            (stored, Some(Event::new(EventType::Input))),
+        ],
+        &[],
+    )
+    .await);
+    assert_eq!(
+        uri(ok(s.get_artifacts_by_id(&[aid]).await)).as_deref(),
+        Some("changed")
+    );
     // A deleted node given again with its id is not found, however recently
     // it was written.
     let gone_id = ok(s.put_artifacts(&[Artifact::new(t.data, "gone")]).await)[0];
