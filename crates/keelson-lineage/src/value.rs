@@ -99,6 +99,21 @@ impl Value {
         }
     }
 
+    /// The value as the property tables store it, one column per type:
+    /// `(int_value, double_value, string_value, bool_value, struct_value)`,
+    /// all `None` but the one of its type (a struct as JSON text).
+    pub(crate) fn columns(&self) -> ValueColumns<'_> {
+        let mut c = ValueColumns::default();
+        match self {
+            Self::Int(v) => c.int = Some(*v),
+            Self::Double(v) => c.double = Some(*v),
+            Self::String(v) => c.string = Some(v.as_str()),
+            Self::Bool(v) => c.bool = Some(*v),
+            Self::Struct(v) => c.json = Some(v.to_string()),
+        }
+        c
+    }
+
     /// Checks the size limits ([`limits::MAX_VALUE_BYTES`]); `field` names
     /// the property in the error.
     pub(crate) fn check(&self, field: &str) -> Result<()> {
@@ -123,6 +138,16 @@ impl Value {
         }
         Ok(())
     }
+}
+
+/// [`Value::columns`]: a value spread over the property tables' columns.
+#[derive(Debug, Default)]
+pub(crate) struct ValueColumns<'a> {
+    pub int: Option<i64>,
+    pub double: Option<f64>,
+    pub string: Option<&'a str>,
+    pub bool: Option<bool>,
+    pub json: Option<String>,
 }
 
 impl From<i64> for Value {

@@ -13,7 +13,7 @@ use crate::node::{Artifact, Context, Execution};
 use crate::record::{NodeRecord, now_ms};
 use crate::store::{DeletePolicy, PutExecutionResult};
 use crate::types::{NodeKind, NodeType, TypeOptions, evolve_type};
-use crate::value::{PropertyType, Value};
+use crate::value::PropertyType;
 
 use super::read::{self, PgNode};
 use super::{Conn, Param, pg, refs};
@@ -669,21 +669,14 @@ async fn write_properties<N: NodeRecord>(c: &mut Conn, id: i64, node: &N) -> Res
     let mut structs: Vec<Option<String>> = Vec::new();
     for custom in [false, true] {
         for (name, value) in node.properties(custom) {
-            let (mut i, mut d, mut s, mut b, mut j) = (None, None, None, None, None);
-            match value {
-                Value::Int(v) => i = Some(*v),
-                Value::Double(v) => d = Some(*v),
-                Value::String(v) => s = Some(v.as_str()),
-                Value::Bool(v) => b = Some(*v),
-                Value::Struct(v) => j = Some(v.to_string()),
-            }
+            let v = value.columns();
             names.push(name);
             customs.push(custom);
-            ints.push(i);
-            doubles.push(d);
-            strings.push(s);
-            bools.push(b);
-            structs.push(j);
+            ints.push(v.int);
+            doubles.push(v.double);
+            strings.push(v.string);
+            bools.push(v.bool);
+            structs.push(v.json);
         }
     }
     if names.is_empty() {

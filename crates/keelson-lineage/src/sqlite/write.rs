@@ -20,7 +20,7 @@ use crate::node::{Artifact, Context, Execution};
 use crate::record::{NodeRecord, now_ms};
 use crate::store::{DeletePolicy, PutExecutionResult};
 use crate::types::{NodeKind, NodeType, TypeOptions, evolve_type};
-use crate::value::{Properties, PropertyType, Value};
+use crate::value::{Properties, PropertyType};
 
 use super::backend;
 use super::read::{self, StoredNode};
@@ -875,16 +875,11 @@ fn write_properties<N: StoredNode>(
         ))
         .map_err(backend("prepare"))?;
     for (name, value) in props {
-        let (mut i, mut d, mut s, mut b, mut j) = (None, None, None, None, None);
-        match value {
-            Value::Int(v) => i = Some(*v),
-            Value::Double(v) => d = Some(*v),
-            Value::String(v) => s = Some(v.as_str()),
-            Value::Bool(v) => b = Some(*v),
-            Value::Struct(v) => j = Some(v.to_string()),
-        }
-        stmt.execute(params![id, name, custom, i, d, s, b, j])
-            .map_err(backend("insert property"))?;
+        let v = value.columns();
+        stmt.execute(params![
+            id, name, custom, v.int, v.double, v.string, v.bool, v.json
+        ])
+        .map_err(backend("insert property"))?;
     }
     Ok(())
 }
