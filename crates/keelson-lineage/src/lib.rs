@@ -155,6 +155,7 @@ pub mod import;
 pub mod limits;
 pub mod lineage;
 pub mod link;
+mod list_cache;
 pub mod mlmd;
 pub mod node;
 mod page_token;

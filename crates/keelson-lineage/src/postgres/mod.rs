@@ -45,6 +45,7 @@ use crate::event::Event;
 use crate::import::{ImportBatch, ImportTallies};
 use crate::lineage::{LineageGraph, LineageQuery};
 use crate::link::{Association, Attribution, ParentContext};
+use crate::list_cache::ListCache;
 use crate::node::{Artifact, Context, Execution};
 use crate::store::{
     DeletePolicy, ListOptions, MetadataStore, Page, PutExecutionResult, StoreCounts,
@@ -124,6 +125,9 @@ pub(crate) fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
 pub(crate) struct Conn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// Recent filtered lists, valid for one snapshot (see
+    /// [`crate::list_cache`]).
+    lists: ListCache<String>,
 }
 
 impl Conn {
@@ -220,6 +224,7 @@ impl Pool {
         Ok(Conn {
             client,
             statements: HashMap::new(),
+            lists: ListCache::default(),
         })
     }
 

@@ -7,7 +7,7 @@ use tokio_postgres::types::FromSql;
 
 use crate::error::{Error, Result};
 use crate::event::{Event, EventType, PathStep};
-use crate::filter::{Dialect, SqlValue};
+use crate::filter::{Dialect, Filter, SqlValue};
 use crate::lineage::{LineageGraph, LineageQuery, LineageStart, Walk};
 use crate::link::{Association, Attribution};
 use crate::node::{Artifact, ArtifactState, Context, Execution, ExecutionState};
@@ -503,12 +503,64 @@ fn filter_param(value: SqlValue) -> Param {
     }
 }
 
+/// Up to this many matching properties, a filter's property set is small
+/// enough that PostgreSQL reads the whole set for any page anyway, so the
+/// whole list is computed once and kept (as SQLite's store does).
+const DRIVING_SET_LIMIT: i64 = 20_000;
+
+/// Whether one of `filter`'s top-level property tests matches fewer than
+/// [`DRIVING_SET_LIMIT`] properties (counted through the property index,
+/// never past the limit).
+async fn starts_from_a_small_set(c: &mut Conn, filter: &Filter, kind: NodeKind) -> Result<bool> {
+    for set in crate::filter::property_sets(filter, kind, Dialect::Postgres)? {
+        let sql = format!(
+            "SELECT count(*) FROM ({} LIMIT {DRIVING_SET_LIMIT}) AS s",
+            set.where_sql
+        );
+        let params: Vec<Param> = set.params.into_iter().map(filter_param).collect();
+        let count: i64 = c
+            .query_once(&sql, &refs(&params))
+            .await
+            .map_err(pg("property count"))?
+            .first()
+            .map(|r| get(r, 0))
+            .transpose()?
+            .unwrap_or_default();
+        if count < DRIVING_SET_LIMIT {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A page of nodes of kind `N`. A filtered list whose filter starts from a
+/// small property set is computed whole once and later pages are cut from
+/// it while the connection's snapshot is unchanged (see
+/// [`crate::list_cache`]); the rows are those the paged query returns.
 pub(crate) async fn list<N: PgNode>(
     c: &mut Conn,
     ns: &str,
     options: &ListOptions,
 ) -> Result<Page<N>> {
     let size = options.page_size()?;
+    let filter = match &options.filter_query {
+        Some(text) => {
+            let snapshot: String = c
+                .query_opt("SELECT pg_current_snapshot()::text", &[])
+                .await
+                .map_err(pg("read snapshot"))?
+                .map(|r| get(&r, 0))
+                .transpose()?
+                .unwrap_or_default();
+            c.lists.sync(snapshot);
+            if let Some(rows) = c.lists.get(N::KIND, ns, text, options) {
+                let keys = crate::page_token::page_of(rows, options, size)?;
+                return page::<N>(c, ns, options, size, keys).await;
+            }
+            Some((text, crate::filter::parse(text)?))
+        }
+        None => None,
+    };
     // $1 is the namespace; a compiled filter's fragment takes $2.. and the
     // cursor the placeholders after it.
     let mut params: Vec<Param> = vec![Box::new(ns.to_owned())];
@@ -517,27 +569,57 @@ pub(crate) async fn list<N: PgNode>(
         crate::page_token::sort_column(options.order_by),
         N::KIND.table()
     );
-    let filtered = options.filter_query.is_some();
-    if let Some(text) = &options.filter_query {
-        let filter = crate::filter::parse(text)?;
+    let mut whole = None;
+    if let Some((text, filter)) = &filter {
         let compiled =
-            crate::filter::compile(&filter, N::KIND, Dialect::Postgres, params.len() + 1)?;
+            crate::filter::compile(filter, N::KIND, Dialect::Postgres, params.len() + 1)?;
         sql.push_str(&format!(" AND ({})", compiled.where_sql));
         params.extend(compiled.params.into_iter().map(filter_param));
+        if starts_from_a_small_set(c, filter, N::KIND).await? {
+            whole = Some(text);
+        }
+    }
+    if let Some(text) = whole {
+        sql.push_str(&crate::page_token::order_clause(options));
+        let rows = keys_of(c, &sql, &params).await?;
+        let keys = crate::page_token::page_of(&rows, options, size)?;
+        c.lists.put(N::KIND, ns, text, options, rows);
+        return page::<N>(c, ns, options, size, keys).await;
     }
     let keyset = crate::page_token::keyset(options, size, Dialect::Postgres, params.len() + 1)?;
     sql.push_str(&keyset.sql);
     params.extend(keyset.params.into_iter().map(|v| -> Param { Box::new(v) }));
-    let rows = if filtered {
-        c.query_once(&sql, &refs(&params)).await
+    let keys = if filter.is_some() {
+        keys_of(c, &sql, &params).await?
     } else {
-        c.query(&sql, &refs(&params)).await
-    }
-    .map_err(pg("list"))?;
-    let keys = rows
-        .iter()
+        let rows = c.query(&sql, &refs(&params)).await.map_err(pg("list"))?;
+        rows_to_keys(&rows)?
+    };
+    page::<N>(c, ns, options, size, keys).await
+}
+
+/// The `(id, sort key)` rows of a list query whose text varies (a compiled
+/// filter): not kept as a prepared statement.
+async fn keys_of(c: &mut Conn, sql: &str, params: &[Param]) -> Result<Vec<(i64, i64)>> {
+    let rows = c.query_once(sql, &refs(params)).await.map_err(pg("list"))?;
+    rows_to_keys(&rows)
+}
+
+fn rows_to_keys(rows: &[Row]) -> Result<Vec<(i64, i64)>> {
+    rows.iter()
         .map(|r| Ok((get::<i64>(r, 0)?, get::<i64>(r, 1)?)))
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// The page of the `(id, sort key)` rows a keyset query returned (one more
+/// than the page when another page follows), with its nodes loaded.
+async fn page<N: PgNode>(
+    c: &mut Conn,
+    ns: &str,
+    options: &ListOptions,
+    size: u32,
+    keys: Vec<(i64, i64)>,
+) -> Result<Page<N>> {
     let (ids, next_page_token) = crate::page_token::split_page(options, size, keys);
     let mut by_id: BTreeMap<i64, N> = nodes::<N>(c, ns, &ids)
         .await?

@@ -8,7 +8,6 @@
 //! so a reader never waits behind a writer in WAL mode. Statements are
 //! prepared once per connection and cached.
 
-mod list_cache;
 mod read;
 mod schema;
 mod write;
@@ -25,6 +24,7 @@ use crate::event::Event;
 use crate::import::{ImportBatch, ImportTallies};
 use crate::lineage::{LineageGraph, LineageQuery};
 use crate::link::{Association, Attribution, ParentContext};
+use crate::list_cache::ListCache;
 use crate::node::{Artifact, Context, Execution};
 use crate::store::{
     DeletePolicy, ListOptions, MetadataStore, Page, PutExecutionResult, StoreCounts,
@@ -134,7 +134,7 @@ struct Inner {
 /// A pooled read connection and its memory of recent filtered lists.
 struct Reader {
     conn: Connection,
-    lists: list_cache::ListCache,
+    lists: ListCache<i64>,
 }
 
 /// A [`MetadataStore`] on SQLite. Cloning gives another handle on the same
@@ -296,9 +296,7 @@ impl SqliteStore {
     async fn read_lists<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &str, Option<&mut list_cache::ListCache>) -> Result<T>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection, &str, Option<&mut ListCache<i64>>) -> Result<T> + Send + 'static,
     {
         let Some(path) = self.inner.path.clone() else {
             return self
@@ -317,7 +315,7 @@ impl SqliteStore {
                     Some(r) => r,
                     None => Reader {
                         conn: open_reader(&path, &inner.options)?,
-                        lists: list_cache::ListCache::default(),
+                        lists: ListCache::default(),
                     },
                 };
                 let result = (|| {

@@ -22,7 +22,7 @@ use crate::types::{NodeKind, NodeType};
 use crate::value::{Properties, PropertyType, Value};
 
 use super::backend;
-use super::list_cache::ListCache;
+use crate::list_cache::ListCache;
 
 /// A node kind as SQLite returns its rows.
 pub(crate) trait StoredNode: NodeRecord {
@@ -532,7 +532,7 @@ pub(crate) fn list<N: StoredNode>(
     conn: &Connection,
     ns: &str,
     options: &ListOptions,
-    cache: Option<&mut ListCache>,
+    cache: Option<&mut ListCache<i64>>,
 ) -> Result<Page<N>> {
     let size = options.page_size()?;
     let mut cache = match (&options.filter_query, cache) {

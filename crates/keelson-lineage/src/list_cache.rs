@@ -1,13 +1,16 @@
 //! A read connection's memory of its recent filtered lists: the whole
 //! ordered `(id, sort key)` list of a filter, so that reading a list page by
-//! page runs the filter once instead of once a page.
+//! page runs the filter once instead of once a page. Both backends keep one
+//! per read connection.
 //!
 //! Only lists whose filter starts from a small property set are kept (see
-//! `read::list`): SQLite computes and sorts every match of those for each
-//! page anyway, so the whole list costs what one page costs, and it holds
-//! fewer rows than that set. An entry is valid while the database is
-//! unchanged, which SQLite's `PRAGMA data_version` tells: it changes when
-//! another connection commits. A read connection never writes, so its
+//! the backends' `read::list`): the database computes and sorts every match
+//! of those for each page anyway, so the whole list costs what one page
+//! costs, and it holds fewer rows than that set. An entry is valid while the
+//! data is unchanged, which each backend tells by a version token: SQLite's
+//! `PRAGMA data_version` (it changes when another connection commits),
+//! PostgreSQL's `pg_current_snapshot()` (a read-only snapshot equal to an
+//! earlier one sees the same rows). A read connection never writes, so its
 //! entries are exactly what its queries would return now.
 
 use std::collections::VecDeque;
@@ -19,11 +22,11 @@ use crate::types::NodeKind;
 /// driving-set bound of `read::list` (16 bytes a row).
 const ENTRIES: usize = 4;
 
-/// The lists of one read connection, valid for one `data_version`.
+/// The lists of one read connection, valid for one version `V` of the data.
 #[derive(Debug, Default)]
-pub(crate) struct ListCache {
-    /// The `data_version` the entries were read at.
-    data_version: i64,
+pub(crate) struct ListCache<V> {
+    /// The version the entries were read at.
+    version: V,
     /// Most recently used first.
     entries: VecDeque<Entry>,
 }
@@ -57,13 +60,13 @@ impl Key {
     }
 }
 
-impl ListCache {
-    /// Forgets every list unless the database's `data_version` is the one
-    /// they were read at.
-    pub(crate) fn sync(&mut self, data_version: i64) {
-        if self.data_version != data_version {
+impl<V: PartialEq> ListCache<V> {
+    /// Forgets every list unless the data's `version` is the one they were
+    /// read at.
+    pub(crate) fn sync(&mut self, version: V) {
+        if self.version != version {
             self.entries.clear();
-            self.data_version = data_version;
+            self.version = version;
         }
     }
 
@@ -116,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_list_is_found_under_its_own_key_only() {
-        let mut cache = ListCache::default();
+        let mut cache = ListCache::<i64>::default();
         cache.sync(7);
         cache.put(NodeKind::Artifact, "", "f", &options(true), vec![(1, 10)]);
         assert_eq!(
@@ -146,8 +149,8 @@ mod tests {
     }
 
     #[test]
-    fn another_data_version_forgets_everything() {
-        let mut cache = ListCache::default();
+    fn another_version_forgets_everything() {
+        let mut cache = ListCache::<i64>::default();
         cache.sync(1);
         cache.put(NodeKind::Artifact, "", "f", &options(true), vec![(1, 10)]);
         cache.sync(1);
@@ -166,7 +169,7 @@ mod tests {
 
     #[test]
     fn the_least_recently_used_list_goes_first() {
-        let mut cache = ListCache::default();
+        let mut cache = ListCache::<i64>::default();
         for i in 0..ENTRIES {
             cache.put(
                 NodeKind::Artifact,
