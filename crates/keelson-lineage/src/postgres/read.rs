@@ -110,45 +110,46 @@ pub(crate) async fn nodes<N: PgNode>(c: &mut Conn, ns: &str, ids: &[i64]) -> Res
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // One round trip: a node's row once per property (once, with nulls, for
+    // a node without any), the property's columns last.
     let sql = format!(
-        "SELECT {} FROM {} t WHERE t.id = ANY($1) AND t.namespace = $2 ORDER BY t.id",
+        "SELECT {}, p.name, p.is_custom_property, p.int_value, p.double_value, \
+         p.string_value, p.bool_value, p.struct_value FROM {} t \
+         LEFT JOIN {} p ON p.{} = t.id \
+         WHERE t.id = ANY($1) AND t.namespace = $2 ORDER BY t.id",
         N::COLUMNS,
-        N::KIND.table()
+        N::KIND.table(),
+        N::KIND.property_table(),
+        N::KIND.property_owner()
     );
     let rows = c
         .query(&sql, &[&ids, &ns])
         .await
         .map_err(pg("query nodes"))?;
-    let mut out = rows.iter().map(N::from_row).collect::<Result<Vec<_>>>()?;
-    let found: Vec<i64> = out.iter().filter_map(NodeRecord::id).collect();
-    if found.is_empty() {
-        return Ok(out);
-    }
-    let sql = format!(
-        "SELECT {id}, name, is_custom_property, int_value, double_value, string_value, \
-         bool_value, struct_value FROM {table} WHERE {id} = ANY($1)",
-        id = N::KIND.property_owner(),
-        table = N::KIND.property_table()
-    );
-    let rows = c
-        .query(&sql, &[&found])
-        .await
-        .map_err(pg("query properties"))?;
+    let mut out: Vec<N> = Vec::new();
     for row in &rows {
-        let node_id: i64 = get(row, 0)?;
-        let name: String = get(row, 1)?;
-        let custom: bool = get(row, 2)?;
-        let value = property_value(row, 3)?.ok_or_else(|| Error::Corrupt {
-            what: format!("{} {node_id} property {name:?} has no value", N::KIND),
+        let id: i64 = get(row, 0)?;
+        if out.last().and_then(NodeRecord::id) != Some(id) {
+            out.push(N::from_row(row)?);
+        }
+        let first = row.len().saturating_sub(PROPERTY_COLUMNS);
+        let Some(name) = get::<Option<String>>(row, first)? else {
+            continue;
+        };
+        let custom: bool = get(row, first + 1)?;
+        let value = property_value(row, first + 2)?.ok_or_else(|| Error::Corrupt {
+            what: format!("{} {id} property {name:?} has no value", N::KIND),
         })?;
-        if let Ok(i) = found.binary_search(&node_id)
-            && let Some(node) = out.get_mut(i)
-        {
+        if let Some(node) = out.last_mut() {
             node.properties_mut(custom).insert(name, value);
         }
     }
     Ok(out)
 }
+
+/// The property columns [`nodes`] appends to a node's: name, custom flag
+/// and the five value columns.
+const PROPERTY_COLUMNS: usize = 7;
 
 /// The value in the five value columns starting at `first`, if any is set.
 fn property_value(row: &Row, first: usize) -> Result<Option<Value>> {
