@@ -342,9 +342,10 @@ async fn bench_postgres(
         durability: format!("postgresql server ({})", settings.join(", ")),
         extra,
     };
-    let size_sql = "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint \
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+    let tables = "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
         WHERE n.nspname = $1 AND c.relkind = 'r'";
+    let size_sql =
+        format!("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint {tables}");
     let result = measure(args, workload, runs, &store, setting, async || {
         // Between the ingest and the queries, untimed: the planner's
         // statistics as autovacuum leaves them within a minute of a bulk
@@ -352,11 +353,7 @@ async fn bench_postgres(
         // empty-table estimates (at 1,000 runs the upstream lineage took
         // 59 ms instead of 8).
         for row in admin
-            .query(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname = $1 AND c.relkind = 'r'",
-                &[&schema],
-            )
+            .query(&format!("SELECT c.relname {tables}"), &[&schema])
             .await?
         {
             let table: String = row.try_get(0)?;
@@ -364,7 +361,7 @@ async fn bench_postgres(
                 .batch_execute(&format!("ANALYZE {schema}.{table}"))
                 .await?;
         }
-        let row = admin.query_one(size_sql, &[&schema]).await?;
+        let row = admin.query_one(&size_sql, &[&schema]).await?;
         let bytes: i64 = row.try_get(0)?;
         Ok(u64::try_from(bytes).unwrap_or_default())
     })

@@ -228,35 +228,6 @@ fn property_type(type_id: i64, name: &str, code: i64) -> Result<PropertyType> {
     })
 }
 
-/// The namespace and kind code of type `type_id` with its declared
-/// properties, if it exists.
-pub(crate) async fn type_row(
-    c: &mut Conn,
-    type_id: i64,
-) -> Result<Option<(String, i64, BTreeMap<String, PropertyType>)>> {
-    let rows = c
-        .query(
-            "SELECT t.namespace, t.kind, p.name, p.data_type FROM type t \
-             LEFT JOIN type_property p ON p.type_id = t.id WHERE t.id = $1",
-            &[&type_id],
-        )
-        .await
-        .map_err(pg("read type"))?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let namespace: String = get(first, 0)?;
-    let kind: i64 = get(first, 1)?;
-    let mut properties = BTreeMap::new();
-    for row in &rows {
-        if let Some(name) = get::<Option<String>>(row, 2)? {
-            let code: i64 = get(row, 3)?;
-            properties.insert(name.clone(), property_type(type_id, &name, code)?);
-        }
-    }
-    Ok(Some((namespace, kind, properties)))
-}
-
 /// The namespace, kind code and properties of each stored type among
 /// `ids`, by id (ids of no type are left out).
 pub(crate) async fn type_rows(

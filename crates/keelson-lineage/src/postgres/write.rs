@@ -149,7 +149,8 @@ pub(crate) async fn put_execution(
         .chain(pairs.iter().map(|(a, _)| a.type_id))
         .chain(contexts.iter().map(|x| x.type_id))
         .collect();
-    let mut cache = prefetch_types(c, &type_ids).await?;
+    let mut cache = TypeCache::new();
+    load_types(c, &mut cache, &type_ids).await?;
     let mut known_artifacts = prefetch_nodes(c, ns, pairs.iter().map(|(a, _)| a)).await?;
     let mut known_contexts = prefetch_nodes(c, ns, contexts.iter()).await?;
     let execution_id = upsert(c, &mut cache, ns, now, execution).await?;
@@ -369,18 +370,8 @@ async fn type_of<'a>(
     kind: NodeKind,
     type_id: i64,
 ) -> Result<&'a CachedType> {
-    if let std::collections::hash_map::Entry::Vacant(entry) = cache.entry(type_id) {
-        let Some((namespace, code, properties)) = read::type_row(c, type_id).await? else {
-            return Err(Error::not_found(format!("{kind} type {type_id}")));
-        };
-        let stored_kind = NodeKind::from_code(code).ok_or_else(|| Error::Corrupt {
-            what: format!("type {type_id} kind {code}"),
-        })?;
-        entry.insert(CachedType {
-            namespace,
-            kind: stored_kind,
-            properties,
-        });
+    if !cache.contains_key(&type_id) {
+        load_types(c, cache, &[type_id]).await?;
     }
     match cache.get(&type_id) {
         Some(t) if t.namespace == ns && t.kind == kind => Ok(t),
@@ -538,13 +529,12 @@ impl PgWritable for Context {
     }
 }
 
-/// Inserts (id `None`) or updates one node with its properties; returns its id.
-/// The stored types among `ids`, read in one query.
-async fn prefetch_types(c: &mut Conn, ids: &[i64]) -> Result<TypeCache> {
+/// Adds the stored types among `ids` to `cache`, read in one query (ids of
+/// no type are left out).
+async fn load_types(c: &mut Conn, cache: &mut TypeCache, ids: &[i64]) -> Result<()> {
     let mut unique = ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
-    let mut cache = TypeCache::new();
     for (id, (namespace, code, properties)) in read::type_rows(c, &unique).await? {
         let kind = NodeKind::from_code(code).ok_or_else(|| Error::Corrupt {
             what: format!("type {id} kind {code}"),
@@ -558,7 +548,7 @@ async fn prefetch_types(c: &mut Conn, ids: &[i64]) -> Result<TypeCache> {
             },
         );
     }
-    Ok(cache)
+    Ok(())
 }
 
 /// The stored nodes of `ns` among those of `nodes` given by id, by id.
@@ -575,6 +565,7 @@ async fn prefetch_nodes<'a, N: PgWritable + 'a>(
         .collect())
 }
 
+/// Inserts (id `None`) or updates one node with its properties; returns its id.
 pub(crate) async fn upsert<N: PgWritable>(
     c: &mut Conn,
     cache: &mut TypeCache,
