@@ -56,6 +56,7 @@ fn gp(seed: u64, n_startup_trials: usize) -> GpSampler {
             n_startup_trials,
             n_candidates: 16,
             n_local_searches: 2,
+            ..GpOptions::default()
         },
     )
 }

@@ -158,11 +158,15 @@ impl LogEi<'_> {
             }
         }
         let means = &kc * &self.post.alpha;
+        let trend = &self.post.trend;
         let v = &kc * &self.post.kinv;
         (0..m)
             .map(|i| {
                 let quad = kc.row(i).dot(&v.row(i));
-                self.of_moments(means[i], self.post.kernel.scale - quad)
+                self.of_moments(
+                    means[i] + trend.value(&xs[i]),
+                    self.post.kernel.scale - quad,
+                )
             })
             .collect()
     }
@@ -181,7 +185,7 @@ impl LogEi<'_> {
             *kj = kernel.scale * m;
             *cj = -kernel.scale * g;
         }
-        let mean = dot(&k, post.alpha.as_slice());
+        let mean = post.trend.value(x) + dot(&k, post.alpha.as_slice());
         let v = post.kinv_times(&k);
         let raw_var = kernel.scale - dot(&k, &v);
         let var = raw_var.max(self.floor());
@@ -198,7 +202,7 @@ impl LogEi<'_> {
                     dvar += dk * v[j];
                 }
                 let w = kernel.inv_ls2[i];
-                dmean *= w;
+                dmean = w * dmean + post.trend.gradient(x, i);
                 let dsd = if raw_var > self.floor() {
                     -2.0 * w * dvar / (2.0 * sd)
                 } else {
@@ -458,6 +462,45 @@ mod tests {
                 (fd - d).abs() < 1e-5 * d.abs().max(1.0),
                 "z {z}: {fd} vs {d}"
             );
+        }
+    }
+
+    #[test]
+    fn the_log_ei_gradient_matches_finite_differences_with_a_trend() {
+        use super::super::trend::Trend;
+        let x: Vec<Vec<f64>> = (0..9)
+            .map(|i| {
+                let t = f64::from(i);
+                vec![(t * 0.618).fract(), (t * 0.414 + 0.2).fract()]
+            })
+            .collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|p| (p[0] - 0.3).powi(2) + 2.0 * (p[1] - 0.6).powi(2) + 0.1 * (9.0 * p[0]).sin())
+            .collect();
+        let cat = [false, false];
+        let trend = Trend::fit(&x, &y, &cat);
+        assert_ne!(trend, Trend::default());
+        let post = Posterior::new(&[-1.5, -1.0, 0.0, -9.0], &cat, &x, &y, 0, trend)
+            .unwrap_or_else(|| unreachable!());
+        let best = y.iter().copied().fold(f64::INFINITY, f64::min);
+        let acq = LogEi { post: &post, best };
+        for at in [[0.1, 0.9], [0.5, 0.5], [0.77, 0.23], [0.02, 0.03]] {
+            let (v, g) = acq.value_and_gradient(&at, &[0, 1]);
+            assert!((v - acq.value(&at)).abs() < 1e-9, "{at:?}");
+            assert!((v - acq.values(&[at.to_vec()])[0]).abs() < 1e-9, "{at:?}");
+            for i in 0..2 {
+                let h = 1e-6;
+                let (mut hi, mut lo) = (at, at);
+                hi[i] += h;
+                lo[i] -= h;
+                let fd = (acq.value(&hi) - acq.value(&lo)) / (2.0 * h);
+                assert!(
+                    (fd - g[i]).abs() < 1e-4 * fd.abs().max(1.0),
+                    "{at:?}, input {i}: {fd} vs {}",
+                    g[i]
+                );
+            }
         }
     }
 }

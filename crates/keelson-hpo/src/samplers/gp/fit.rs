@@ -23,6 +23,7 @@ use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 
 use super::kernel::{Kernel, matern52, sq_diff};
 use super::lbfgs::{Smooth, Tolerance, minimize};
+use super::trend::Trend;
 
 /// The smallest noise variance, in standardized units: it keeps the kernel
 /// matrix invertible when points repeat and costs nothing measurable on
@@ -216,29 +217,32 @@ pub(super) fn fit(data: &Data<'_>, start: Vec<f64>, max_iters: u64) -> Vec<f64> 
 }
 
 /// The posterior of the latent function given the data, for fixed
-/// hyperparameters: what the acquisition evaluates.
+/// hyperparameters and prior mean: what the acquisition evaluates.
 #[derive(Clone, Debug)]
 pub(super) struct Posterior {
+    /// The prior mean (zero, or a fitted quadratic trend).
+    pub trend: Trend,
     pub kernel: Kernel,
     /// The data points, row after row (`n × dims`).
     pub x: Vec<f64>,
-    /// `K⁻¹ y`.
+    /// `K⁻¹ (y - m(x))`.
     pub alpha: DVector<f64>,
     /// `K⁻¹`, for the variance.
     pub kinv: DMatrix<f64>,
 }
 
 impl Posterior {
-    /// The posterior of the data `x`, `y` under `theta`, the last
-    /// `believers` points taken as observed without noise (see
-    /// [`BELIEVER_NOISE`]); `None` if the kernel matrix is not positive
-    /// definite even with added jitter.
+    /// The posterior of the data `x`, `y` under `theta` and the prior mean
+    /// `trend`, the last `believers` points taken as observed without noise
+    /// (see [`BELIEVER_NOISE`]); `None` if the kernel matrix is not
+    /// positive definite even with added jitter.
     pub fn new(
         theta: &[f64],
         categorical: &[bool],
         x: &[Vec<f64>],
         y: &[f64],
         believers: usize,
+        trend: Trend,
     ) -> Option<Self> {
         let (kernel, noise) = kernel_at(theta, categorical);
         let n = x.len();
@@ -258,9 +262,11 @@ impl Posterior {
                 };
         }
         let chol = cholesky_with_jitter(kmat, kernel.scale)?;
-        let alpha = chol.solve(&DVector::from_column_slice(y));
+        let residuals: Vec<f64> = x.iter().zip(y).map(|(p, v)| v - trend.value(p)).collect();
+        let alpha = chol.solve(&DVector::from_column_slice(&residuals));
         let kinv = inverse(chol.l_dirty());
         Some(Posterior {
+            trend,
             x: x.iter().flatten().copied().collect(),
             kernel,
             alpha,
@@ -285,9 +291,22 @@ impl Posterior {
     pub fn mean_var(&self, x: &[f64]) -> (f64, f64) {
         let mut k = vec![0.0; self.len()];
         self.cross(x, &mut k);
-        let mean = dot(&k, self.alpha.as_slice());
+        let mean = self.trend.value(x) + dot(&k, self.alpha.as_slice());
         let var = self.kernel.scale - dot(&k, &self.kinv_times(&k));
         (mean, var)
+    }
+
+    /// The leave-one-out log predictive density of the data, up to a
+    /// constant: `Σ ½ ln [K⁻¹]ᵢᵢ - αᵢ² / (2 [K⁻¹]ᵢᵢ)` (Rasmussen and
+    /// Williams, §5.4.2), the prediction of each point from all the others
+    /// under the same hyperparameters, without refitting anything.
+    pub fn loo_log_density(&self) -> f64 {
+        (0..self.len())
+            .map(|i| {
+                let d = self.kinv[(i, i)];
+                0.5 * d.ln() - 0.5 * self.alpha[i] * self.alpha[i] / d
+            })
+            .sum()
     }
 
     /// `K⁻¹ k`, as dot products with `K⁻¹`'s contiguous columns (it is
@@ -438,8 +457,8 @@ mod tests {
     #[test]
     fn the_inverse_from_the_cholesky_factor_inverts() {
         let (x, y, cat) = points();
-        let post =
-            Posterior::new(&initial_theta(3), &cat, &x, &y, 0).unwrap_or_else(|| unreachable!());
+        let post = Posterior::new(&initial_theta(3), &cat, &x, &y, 0, Trend::default())
+            .unwrap_or_else(|| unreachable!());
         let (kernel, noise) = kernel_at(&initial_theta(3), &cat);
         let n = x.len();
         let k = DMatrix::from_fn(n, n, |i, j| {
@@ -471,7 +490,8 @@ mod tests {
             grad.iter().all(|g| g.abs() < 1e-3),
             "not stationary: {grad:?}"
         );
-        let post = Posterior::new(&theta, &cat, &x, &y, 0).unwrap_or_else(|| unreachable!());
+        let post = Posterior::new(&theta, &cat, &x, &y, 0, Trend::default())
+            .unwrap_or_else(|| unreachable!());
         for (p, &v) in x.iter().zip(&y) {
             let (mean, var) = post.mean_var(p);
             assert!((mean - v).abs() < 1e-2, "at {p:?}: mean {mean} vs {v}");

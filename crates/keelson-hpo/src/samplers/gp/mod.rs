@@ -8,6 +8,7 @@
 //! * [`kernel`]: Matérn-5/2 with one lengthscale per input and a Hamming
 //!   distance for categorical inputs;
 //! * [`fit`]: the hyperparameters' fit and the posterior;
+//! * [`trend`]: a separable quadratic prior mean;
 //! * [`acquisition`]: log EI and its maximization;
 //! * [`lbfgs`]: argmin's L-BFGS on functions with a gradient.
 //!
@@ -17,9 +18,15 @@
 //!    `v ↦ ln(1 + (v - min)/(median - min))`, which tames heavy tails, then
 //!    standardized to mean 0 and variance 1. Failed and pruned trials are
 //!    ignored: they have no value to learn from.
-//! 2. The hyperparameters are fitted, warm-started from the previous fit,
-//!    which the sampler keeps in its saved state so that a restored study
-//!    fits exactly as the uninterrupted one.
+//! 2. Two models are fitted: one with a constant prior mean, and (unless
+//!    `quadratic_trend` is off) one whose prior mean is a separable
+//!    quadratic fitted by ridge least squares ([`trend`]), the GP modelling
+//!    what it leaves. Each model's hyperparameters are warm-started from its
+//!    previous fit, which the sampler keeps in its saved state so that a
+//!    restored study fits exactly as the uninterrupted one. The model whose
+//!    leave-one-out predictive density of the trials is higher is used:
+//!    the trend where the values have a bowl's shape, the constant where
+//!    they do not.
 //! 3. Running trials enter as *Kriging believers*: each is added to the
 //!    data, without noise, with the posterior mean at its point as its
 //!    value, or the best value so far if the mean is better. The variance
@@ -39,6 +46,7 @@ mod encoding;
 mod fit;
 mod kernel;
 mod lbfgs;
+mod trend;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -52,7 +60,15 @@ use crate::{Error, Result};
 use acquisition::{LogEi, Search};
 use encoding::Encoding;
 use fit::{Data, Posterior};
+use trend::Trend;
 
+/// How much higher (in nats) the leave-one-out log predictive density of
+/// the trials must be with the quadratic trend than without it for the
+/// trend to be used: the trend has `2d + 1` more parameters fitted to the
+/// same points, and on functions without a bowl's shape (Hartmann's) a
+/// near tie is noise. Hartmann6's median regret at 50 trials (20 seeds):
+/// 0.066 with no margin, 0.010 with this one, 0.0125 without the trend.
+const TREND_MARGIN: f64 = 2.0;
 /// L-BFGS iterations of the first hyperparameter fit.
 const FIRST_FIT_ITERS: u64 = 100;
 /// L-BFGS iterations of a fit warm-started from the previous one: a new
@@ -65,6 +81,7 @@ const WARM_FIT_ITERS: u64 = 30;
 /// use keelson_hpo::samplers::GpOptions;
 /// let o = GpOptions::default();
 /// assert_eq!((o.n_startup_trials, o.n_candidates, o.n_local_searches), (10, 1024, 10));
+/// assert!(o.quadratic_trend);
 /// assert!(GpOptions { n_candidates: 0, ..o }.validate().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +95,13 @@ pub struct GpOptions {
     /// How many of the best candidates are refined by local search (10);
     /// the best trial so far is always refined too.
     pub n_local_searches: usize,
+    /// Whether to also fit a model whose prior mean is a separable
+    /// quadratic in the numeric inputs, used on a suggestion when it
+    /// predicts the trials better than the constant mean, each left out in
+    /// turn (true). It keeps a bowl's shape visible away from the data,
+    /// which finds the global basin of multimodal functions far more often,
+    /// at twice the fitting time.
+    pub quadratic_trend: bool,
 }
 
 impl Default for GpOptions {
@@ -86,6 +110,7 @@ impl Default for GpOptions {
             n_startup_trials: 10,
             n_candidates: 1024,
             n_local_searches: 10,
+            quadratic_trend: true,
         }
     }
 }
@@ -123,7 +148,9 @@ impl GpOptions {
 /// Gaussian process with a Matérn-5/2 kernel (one lengthscale per
 /// parameter, a Hamming distance for categorical ones) to the complete
 /// trials' log-warped, standardized values, its hyperparameters by maximum
-/// a posteriori with argmin's L-BFGS, and returns the point of largest log
+/// a posteriori with argmin's L-BFGS (alongside a second model whose prior
+/// mean is a fitted separable quadratic, used when it predicts the trials
+/// better), and returns the point of largest log
 /// expected improvement (Ament et al. 2023), found from many random
 /// candidates refined by L-BFGS and a local search over discrete values.
 /// Failed and pruned trials are ignored; running ones count as observed at
@@ -135,7 +162,7 @@ impl GpOptions {
 /// parameter takes a fixed input (the cube's middle, or "no choice" for a
 /// categorical). The state that
 /// saves with the study is the ChaCha8 generator's position, the options
-/// and the last fit's hyperparameters (floats that JSON round-trips
+/// and both models' last hyperparameters (floats that JSON round-trips
 /// exactly), so a restored study continues exactly.
 ///
 /// ```
@@ -158,6 +185,18 @@ pub struct GpSampler {
     /// The last fit's log-hyperparameters, the next fit's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     theta: Option<Vec<f64>>,
+    /// The same for the model with the quadratic trend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    theta_trend: Option<Vec<f64>>,
+}
+
+/// Which of the two models a fit is for.
+#[derive(Clone, Copy)]
+enum Fit {
+    /// A constant prior mean.
+    Plain,
+    /// A fitted quadratic trend as the prior mean ([`trend`]).
+    Trend,
 }
 
 impl GpSampler {
@@ -185,6 +224,7 @@ impl GpSampler {
             rng: ChaCha8Rng::seed_from_u64(seed),
             options,
             theta: None,
+            theta_trend: None,
         }
     }
 
@@ -195,6 +235,35 @@ impl GpSampler {
     /// ```
     pub fn options(&self) -> &GpOptions {
         &self.options
+    }
+
+    /// The hyperparameters fitted to `y` under the prior mean `trend`
+    /// (warm-started from the same model's previous fit, which is kept for
+    /// the next one), and the posterior; `None` if the kernel matrix cannot
+    /// be factored.
+    fn fitted(
+        &mut self,
+        which: Fit,
+        x: &[Vec<f64>],
+        y: &[f64],
+        categorical: &[bool],
+        trend: Trend,
+    ) -> Option<(Vec<f64>, Posterior)> {
+        let slot = match which {
+            Fit::Plain => &mut self.theta,
+            Fit::Trend => &mut self.theta_trend,
+        };
+        let (start, iters) = match slot.take() {
+            Some(theta) if theta.len() == categorical.len() + 2 => (theta, WARM_FIT_ITERS),
+            _ => (fit::initial_theta(categorical.len()), FIRST_FIT_ITERS),
+        };
+        let residuals: Vec<f64> = x.iter().zip(y).map(|(p, v)| v - trend.value(p)).collect();
+        let theta = fit::fit(&Data::new(x, &residuals, categorical), start, iters);
+        if theta.iter().all(|t| t.is_finite()) {
+            *slot = Some(theta.clone());
+        }
+        let post = Posterior::new(&theta, categorical, x, y, 0, trend)?;
+        Some((theta, post))
     }
 
     fn random_point(&mut self, space: &SearchSpace) -> Result<Option<Params>> {
@@ -240,16 +309,20 @@ impl Sampler for GpSampler {
         let y = standardize(&warp(&values));
         let categorical = enc.categorical();
         let mut x: Vec<Vec<f64>> = units.iter().map(|u| enc.features(u)).collect();
-        let (start, iters) = match self.theta.take() {
-            Some(theta) if theta.len() == enc.len() + 2 => (theta, WARM_FIT_ITERS),
-            _ => (fit::initial_theta(enc.len()), FIRST_FIT_ITERS),
+        let plain = self.fitted(Fit::Plain, &x, &y, &categorical, Trend::default());
+        let with_trend = if self.options.quadratic_trend {
+            let trend = Trend::fit(&x, &y, &categorical);
+            self.fitted(Fit::Trend, &x, &y, &categorical, trend)
+        } else {
+            None
         };
-        let theta = fit::fit(&Data::new(&x, &y, &categorical), start, iters);
-        if theta.iter().all(|t| t.is_finite()) {
-            self.theta = Some(theta.clone());
-        }
-        let Some(mut post) = Posterior::new(&theta, &categorical, &x, &y, 0) else {
-            return self.random_point(ctx.space);
+        // The trend only where it predicts the trials clearly better, each
+        // left out in turn, than the constant mean does.
+        let (theta, mut post) = match (plain, with_trend) {
+            (Some(p), Some(t)) if t.1.loo_log_density() > p.1.loo_log_density() + TREND_MARGIN => t,
+            (Some(p), _) => p,
+            (None, Some(t)) => t,
+            (None, None) => return self.random_point(ctx.space),
         };
         let best = y.iter().copied().fold(f64::INFINITY, f64::min);
         let best_index = y.iter().position(|&v| v == best).unwrap_or(0);
@@ -260,7 +333,14 @@ impl Sampler for GpSampler {
                 y.push(post.mean_var(&xp).0.max(best));
                 x.push(xp);
             }
-            match Posterior::new(&theta, &categorical, &x, &y, pending.len()) {
+            match Posterior::new(
+                &theta,
+                &categorical,
+                &x,
+                &y,
+                pending.len(),
+                post.trend.clone(),
+            ) {
                 Some(p) => post = p,
                 None => return self.random_point(ctx.space),
             }
