@@ -127,7 +127,7 @@ pub(crate) struct Conn {
     statements: HashMap<String, Statement>,
     /// Recent filtered lists, valid for one snapshot (see
     /// [`crate::list_cache`]).
-    lists: ListCache<String>,
+    lists: ListCache<String, bool>,
 }
 
 impl Conn {

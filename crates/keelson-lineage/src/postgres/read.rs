@@ -547,7 +547,15 @@ pub(crate) async fn list<N: PgNode>(
             crate::filter::compile(filter, N::KIND, Dialect::Postgres, params.len() + 1)?;
         sql.push_str(&format!(" AND ({})", compiled.where_sql));
         params.extend(compiled.params.into_iter().map(filter_param));
-        if starts_from_a_small_set(c, filter, N::KIND).await? {
+        let small = match c.lists.plan(N::KIND, ns, text) {
+            Some(small) => small,
+            None => {
+                let small = starts_from_a_small_set(c, filter, N::KIND).await?;
+                c.lists.put_plan(N::KIND, ns, text, small);
+                small
+            }
+        };
+        if small {
             whole = Some(text);
         }
     }

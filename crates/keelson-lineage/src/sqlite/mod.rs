@@ -24,7 +24,6 @@ use crate::event::Event;
 use crate::import::{ImportBatch, ImportTallies};
 use crate::lineage::{LineageGraph, LineageQuery};
 use crate::link::{Association, Attribution, ParentContext};
-use crate::list_cache::ListCache;
 use crate::node::{Artifact, Context, Execution};
 use crate::store::{
     DeletePolicy, ListOptions, MetadataStore, Page, PutExecutionResult, StoreCounts,
@@ -134,7 +133,7 @@ struct Inner {
 /// A pooled read connection and its memory of recent filtered lists.
 struct Reader {
     conn: Connection,
-    lists: ListCache<i64>,
+    lists: read::Lists,
 }
 
 /// A [`MetadataStore`] on SQLite. Cloning gives another handle on the same
@@ -296,7 +295,7 @@ impl SqliteStore {
     async fn read_lists<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &str, Option<&mut ListCache<i64>>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Connection, &str, Option<&mut read::Lists>) -> Result<T> + Send + 'static,
     {
         let Some(path) = self.inner.path.clone() else {
             return self
@@ -315,7 +314,7 @@ impl SqliteStore {
                     Some(r) => r,
                     None => Reader {
                         conn: open_reader(&path, &inner.options)?,
-                        lists: ListCache::default(),
+                        lists: read::Lists::default(),
                     },
                 };
                 let result = (|| {

@@ -516,6 +516,10 @@ fn property_plans(conn: &Connection, filter: &Filter, kind: NodeKind) -> Result<
     Ok(plans)
 }
 
+/// A SQLite read connection's lists and filter plans, valid for one
+/// `PRAGMA data_version`.
+pub(crate) type Lists = ListCache<i64, Vec<PropertyPlan>>;
+
 /// SQLite's count of commits by other connections (`PRAGMA data_version`),
 /// as of this read transaction.
 fn data_version(conn: &Connection) -> Result<i64> {
@@ -532,7 +536,7 @@ pub(crate) fn list<N: StoredNode>(
     conn: &Connection,
     ns: &str,
     options: &ListOptions,
-    cache: Option<&mut ListCache<i64>>,
+    cache: Option<&mut Lists>,
 ) -> Result<Page<N>> {
     let size = options.page_size()?;
     let mut cache = match (&options.filter_query, cache) {
@@ -557,7 +561,17 @@ pub(crate) fn list<N: StoredNode>(
     let mut drives = false;
     if let Some(text) = &options.filter_query {
         let filter = crate::filter::parse(text)?;
-        let plans = property_plans(conn, &filter, N::KIND)?;
+        let plans = match cache.as_mut() {
+            Some((_, lists)) => match lists.plan(N::KIND, ns, text) {
+                Some(plans) => plans,
+                None => {
+                    let plans = property_plans(conn, &filter, N::KIND)?;
+                    lists.put_plan(N::KIND, ns, text, plans.clone());
+                    plans
+                }
+            },
+            None => property_plans(conn, &filter, N::KIND)?,
+        };
         drives = plans.contains(&PropertyPlan::Drive);
         let compiled = crate::filter::compile_with(
             &filter,
