@@ -262,8 +262,7 @@ impl Posterior {
                 };
         }
         let chol = cholesky_with_jitter(kmat, kernel.scale)?;
-        let residuals: Vec<f64> = x.iter().zip(y).map(|(p, v)| v - trend.value(p)).collect();
-        let alpha = chol.solve(&DVector::from_column_slice(&residuals));
+        let alpha = chol.solve(&DVector::from_column_slice(&trend.residuals(x, y)));
         let kinv = inverse(chol.l_dirty());
         Some(Posterior {
             trend,

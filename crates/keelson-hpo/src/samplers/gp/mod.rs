@@ -257,7 +257,7 @@ impl GpSampler {
             Some(theta) if theta.len() == categorical.len() + 2 => (theta, WARM_FIT_ITERS),
             _ => (fit::initial_theta(categorical.len()), FIRST_FIT_ITERS),
         };
-        let residuals: Vec<f64> = x.iter().zip(y).map(|(p, v)| v - trend.value(p)).collect();
+        let residuals = trend.residuals(x, y);
         let theta = fit::fit(&Data::new(x, &residuals, categorical), start, iters);
         if theta.iter().all(|t| t.is_finite()) {
             *slot = Some(theta.clone());

@@ -88,6 +88,11 @@ impl Trend {
             })
     }
 
+    /// `y - m(x)` at every point of `x`: what the GP models.
+    pub fn residuals(&self, x: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
+        x.iter().zip(y).map(|(p, v)| v - self.value(p)).collect()
+    }
+
     /// `∂m/∂xᵢ` at `x`.
     pub fn gradient(&self, x: &[f64], i: usize) -> f64 {
         self.terms
