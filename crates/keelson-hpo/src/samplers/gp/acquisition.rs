@@ -35,7 +35,6 @@ use rand::Rng;
 
 use super::encoding::Encoding;
 use super::fit::{Posterior, dot};
-use super::kernel::matern52;
 use super::lbfgs::{Smooth, Tolerance, minimize};
 use crate::Result;
 
@@ -130,7 +129,7 @@ pub(super) struct LogEi<'p> {
 
 impl LogEi<'_> {
     fn floor(&self) -> f64 {
-        MIN_VARIANCE * self.post.kernel.scale
+        MIN_VARIANCE * self.post.kernel.variance()
     }
 
     /// Log EI from a posterior mean and variance.
@@ -165,7 +164,7 @@ impl LogEi<'_> {
                 let quad = kc.row(i).dot(&v.row(i));
                 self.of_moments(
                     means[i] + trend.value(&xs[i]),
-                    self.post.kernel.scale - quad,
+                    self.post.kernel.variance() - quad,
                 )
             })
             .collect()
@@ -177,17 +176,20 @@ impl LogEi<'_> {
         let kernel = &post.kernel;
         let dims = kernel.inv_ls2.len().max(1);
         let n = post.len();
-        // k_j, and c_j = -s g_j: ∂k_j/∂xᵢ = c_j wᵢ (xᵢ - x_jᵢ).
+        // k_j, and c_j = -s g_j per variance: ∂k_j/∂xᵢ = c_j wᵢ (xᵢ - x_jᵢ).
+        let scales = kernel.scales.len();
         let mut k = vec![0.0; n];
-        let mut c = vec![0.0; n];
-        for ((kj, cj), row) in k.iter_mut().zip(&mut c).zip(post.x.chunks_exact(dims)) {
-            let (m, g) = matern52(kernel.r2(x, row));
-            *kj = kernel.scale * m;
-            *cj = -kernel.scale * g;
+        let mut c = vec![0.0; n * scales];
+        for ((kj, cj), row) in k
+            .iter_mut()
+            .zip(c.chunks_exact_mut(scales))
+            .zip(post.x.chunks_exact(dims))
+        {
+            *kj = kernel.k_and_factors(x, row, cj);
         }
         let mean = post.trend.value(x) + dot(&k, post.alpha.as_slice());
         let v = post.kinv_times(&k);
-        let raw_var = kernel.scale - dot(&k, &v);
+        let raw_var = kernel.variance() - dot(&k, &v);
         let var = raw_var.max(self.floor());
         let sd = var.sqrt();
         let z = (self.best - mean) / sd;
@@ -196,8 +198,9 @@ impl LogEi<'_> {
             .iter()
             .map(|&i| {
                 let (mut dmean, mut dvar) = (0.0, 0.0);
+                let which = if kernel.additive() { i } else { 0 };
                 for (j, row) in post.x.chunks_exact(dims).enumerate() {
-                    let dk = c[j] * (x[i] - row[i]);
+                    let dk = c[j * scales + which] * (x[i] - row[i]);
                     dmean += dk * post.alpha[j];
                     dvar += dk * v[j];
                 }
@@ -467,6 +470,17 @@ mod tests {
 
     #[test]
     fn the_log_ei_gradient_matches_finite_differences_with_a_trend() {
+        // Joint and additive kernels (a variance per input).
+        for theta in [
+            vec![-1.5, -1.0, 0.0, -9.0],
+            vec![-1.5, -1.0, -0.5, -1.0, -9.0],
+        ] {
+            log_ei_gradient_matches_finite_differences(&theta);
+        }
+    }
+
+    fn log_ei_gradient_matches_finite_differences(theta: &[f64]) {
+        use super::super::fit::kernel_at;
         use super::super::trend::Trend;
         let x: Vec<Vec<f64>> = (0..9)
             .map(|i| {
@@ -481,8 +495,8 @@ mod tests {
         let cat = [false, false];
         let trend = Trend::fit(&x, &y, &cat);
         assert_ne!(trend, Trend::default());
-        let post = Posterior::new(&[-1.5, -1.0, 0.0, -9.0], &cat, &x, &y, 0, trend)
-            .unwrap_or_else(|| unreachable!());
+        assert_eq!(kernel_at(theta, &cat).0.additive(), theta.len() == 5);
+        let post = Posterior::new(theta, &cat, &x, &y, 0, trend).unwrap_or_else(|| unreachable!());
         let best = y.iter().copied().fold(f64::INFINITY, f64::min);
         let acq = LogEi { post: &post, best };
         for at in [[0.1, 0.9], [0.5, 0.5], [0.77, 0.23], [0.02, 0.03]] {

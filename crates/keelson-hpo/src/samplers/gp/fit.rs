@@ -58,39 +58,54 @@ const FIT_TOLERANCE: Tolerance = Tolerance {
 /// ln √(2π).
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
-/// The starting hyperparameters of a first fit: the prior's centres.
-pub(super) fn initial_theta(dims: usize) -> Vec<f64> {
+/// The starting hyperparameters of a first fit of a joint (`additive`
+/// false) or additive kernel over `dims` inputs: the prior's modes.
+pub(super) fn initial_theta(dims: usize, additive: bool) -> Vec<f64> {
+    let scales = n_scales(dims, additive);
     let mut theta = vec![LS_PRIOR_MEAN; dims];
-    theta.push(0.0);
+    theta.extend(std::iter::repeat_n(-(scales as f64).ln(), scales));
     theta.push(-9.2);
     theta
 }
 
-/// The box of `θᵢ` when there are `dims` inputs.
-fn bounds(i: usize, dims: usize) -> (f64, f64) {
+/// How many signal variances a kernel over `dims` inputs has.
+fn n_scales(dims: usize, additive: bool) -> usize {
+    if additive { dims.max(1) } else { 1 }
+}
+
+/// How many signal variances `theta` holds for `dims` inputs (what follows
+/// the lengthscales, less the noise).
+pub(super) fn scales_in(theta: &[f64], dims: usize) -> usize {
+    theta.len().saturating_sub(dims + 1).max(1)
+}
+
+/// The box of `θᵢ` when there are `dims` inputs and `scales` variances.
+fn bounds(i: usize, dims: usize, scales: usize) -> (f64, f64) {
     let [ls, scale, noise] = BOUNDS;
     if i < dims {
         ls
-    } else if i == dims {
+    } else if i < dims + scales {
         scale
     } else {
         noise
     }
 }
 
-/// The kernel and noise variance at `theta` (clamped to the box).
+/// The kernel and noise variance at `theta` (clamped to the box); the
+/// kernel is additive if `theta` has a variance per input.
 pub(super) fn kernel_at(theta: &[f64], categorical: &[bool]) -> (Kernel, f64) {
     let dims = categorical.len();
+    let scales = scales_in(theta, dims);
     let t = |i: usize| {
-        let (lo, hi) = bounds(i, dims);
+        let (lo, hi) = bounds(i, dims, scales);
         theta.get(i).copied().unwrap_or(0.0).clamp(lo, hi)
     };
     let kernel = Kernel {
         inv_ls2: (0..dims).map(|i| (-2.0 * t(i)).exp()).collect(),
-        scale: t(dims).exp(),
+        scales: (dims..dims + scales).map(|i| t(i).exp()).collect(),
         categorical: categorical.to_vec(),
     };
-    (kernel, NOISE_FLOOR + t(dims + 1).exp())
+    (kernel, NOISE_FLOOR + t(dims + scales).exp())
 }
 
 /// The data of a fit, with every pair's per-input squared differences
@@ -129,22 +144,36 @@ impl<'a> Data<'a> {
         let dims = self.categorical.len();
         let n = self.y.len();
         let (kernel, noise) = kernel_at(theta, self.categorical);
-        let s = kernel.scale;
+        let scales = kernel.scales.len();
+        let additive = kernel.additive();
+        let variance = kernel.variance();
         let mut kmat = DMatrix::<f64>::zeros(n, n);
         let pairs = n * n.saturating_sub(1) / 2;
-        let mut m_g = Vec::with_capacity(pairs);
+        // (m, g) per pair and per variance.
+        let mut m_g = Vec::with_capacity(pairs * scales);
         let mut p = 0;
         for k in 0..n {
             for j in 0..k {
                 let d = &self.deltas[p * dims..(p + 1) * dims];
-                let r2: f64 = d.iter().zip(&kernel.inv_ls2).map(|(a, b)| a * b).sum();
-                let (m, g) = matern52(r2);
-                kmat[(j, k)] = s * m;
-                kmat[(k, j)] = s * m;
-                m_g.push((m, g));
+                let v = if additive {
+                    let mut v = 0.0;
+                    for ((&di, &wi), &si) in d.iter().zip(&kernel.inv_ls2).zip(&kernel.scales) {
+                        let (m, g) = matern52(di * wi);
+                        v += si * m;
+                        m_g.push((m, g));
+                    }
+                    v
+                } else {
+                    let r2: f64 = d.iter().zip(&kernel.inv_ls2).map(|(a, b)| a * b).sum();
+                    let (m, g) = matern52(r2);
+                    m_g.push((m, g));
+                    kernel.scales[0] * m
+                };
+                kmat[(j, k)] = v;
+                kmat[(k, j)] = v;
                 p += 1;
             }
-            kmat[(k, k)] = s + noise;
+            kmat[(k, k)] = variance + noise;
         }
         let chol = Cholesky::new(kmat)?;
         let y = DVector::from_column_slice(self.y);
@@ -155,26 +184,37 @@ impl<'a> Data<'a> {
         let mut cost = 0.5 * y.dot(&alpha) + log_det_half + n as f64 * LN_SQRT_2PI;
 
         // d(cost)/dθ = -½ tr(W ∂K/∂θ) with W = ααᵀ - K⁻¹.
-        let mut grad = vec![0.0; dims + 2];
-        let mut w_m = 0.0;
+        let mut grad = vec![0.0; dims + scales + 1];
+        let mut w_m = vec![0.0; scales];
         let mut p = 0;
         for k in 0..n {
             for j in 0..k {
                 let w = alpha[j] * alpha[k] - kinv[(j, k)];
-                let (m, g) = m_g[p];
-                w_m += w * m;
-                let wg = w * s * g;
                 let d = &self.deltas[p * dims..(p + 1) * dims];
-                for ((gi, &di), &wi) in grad.iter_mut().zip(d).zip(&kernel.inv_ls2) {
-                    *gi -= wg * di * wi;
+                let mg = &m_g[p * scales..(p + 1) * scales];
+                if additive {
+                    for i in 0..dims {
+                        let (m, g) = mg[i];
+                        w_m[i] += w * m;
+                        grad[i] -= w * kernel.scales[i] * g * d[i] * kernel.inv_ls2[i];
+                    }
+                } else {
+                    let (m, g) = mg[0];
+                    w_m[0] += w * m;
+                    let wg = w * kernel.scales[0] * g;
+                    for ((gi, &di), &wi) in grad.iter_mut().zip(d).zip(&kernel.inv_ls2) {
+                        *gi -= wg * di * wi;
+                    }
                 }
                 p += 1;
             }
         }
         let trace_w: f64 = (0..n).map(|j| alpha[j] * alpha[j] - kinv[(j, j)]).sum();
-        grad[dims] = -0.5 * s * (trace_w + 2.0 * w_m);
+        for (c, (&s, &wm)) in kernel.scales.iter().zip(&w_m).enumerate() {
+            grad[dims + c] = -0.5 * s * (trace_w + 2.0 * wm);
+        }
         let excess = noise - NOISE_FLOOR;
-        grad[dims + 1] = -0.5 * trace_w * excess;
+        grad[dims + scales] = -0.5 * trace_w * excess;
 
         // Priors (negative logs, constants dropped), in terms of the clamped θ.
         for (g, &w) in grad.iter_mut().zip(&kernel.inv_ls2) {
@@ -182,16 +222,20 @@ impl<'a> Data<'a> {
             cost += 0.5 * z * z;
             *g += z / LS_PRIOR_SD;
         }
+        // The variances share the joint kernel's prior mean between them.
         let (a, b) = SCALE_PRIOR;
-        cost += b * s - (a - 1.0) * s.ln();
-        grad[dims] += b * s - (a - 1.0);
+        let b = b * scales as f64;
+        for (c, &s) in kernel.scales.iter().enumerate() {
+            cost += b * s - (a - 1.0) * s.ln();
+            grad[dims + c] += b * s - (a - 1.0);
+        }
         let (a, b) = NOISE_PRIOR;
         cost += b * noise - (a - 1.0) * noise.ln();
-        grad[dims + 1] += (b - (a - 1.0) / noise) * excess;
+        grad[dims + scales] += (b - (a - 1.0) / noise) * excess;
 
         // Outside the box the cost above is flat in θ: add the penalty.
         for (i, g) in grad.iter_mut().enumerate() {
-            let (lo, hi) = bounds(i, dims);
+            let (lo, hi) = bounds(i, dims, scales);
             let t = theta.get(i).copied().unwrap_or(0.0);
             let out = t - t.clamp(lo, hi);
             if out != 0.0 {
@@ -245,6 +289,7 @@ impl Posterior {
         trend: Trend,
     ) -> Option<Self> {
         let (kernel, noise) = kernel_at(theta, categorical);
+        let variance = kernel.variance();
         let n = x.len();
         let observed = n.saturating_sub(believers);
         let mut kmat = DMatrix::<f64>::zeros(n, n);
@@ -254,14 +299,14 @@ impl Posterior {
                 kmat[(j, k)] = v;
                 kmat[(k, j)] = v;
             }
-            kmat[(k, k)] = kernel.scale
+            kmat[(k, k)] = variance
                 + if k < observed {
                     noise
                 } else {
-                    BELIEVER_NOISE * kernel.scale
+                    BELIEVER_NOISE * variance
                 };
         }
-        let chol = cholesky_with_jitter(kmat, kernel.scale)?;
+        let chol = cholesky_with_jitter(kmat, variance)?;
         let alpha = chol.solve(&DVector::from_column_slice(&trend.residuals(x, y)));
         let kinv = inverse(chol.l_dirty());
         Some(Posterior {
@@ -291,7 +336,7 @@ impl Posterior {
         let mut k = vec![0.0; self.len()];
         self.cross(x, &mut k);
         let mean = self.trend.value(x) + dot(&k, self.alpha.as_slice());
-        let var = self.kernel.scale - dot(&k, &self.kinv_times(&k));
+        let var = self.kernel.variance() - dot(&k, &self.kinv_times(&k));
         (mean, var)
     }
 
@@ -430,10 +475,13 @@ mod tests {
         let (x, y, cat) = points();
         let data = Data::new(&x, &y, &cat);
         // Inside the box, and one coordinate outside it (the penalty).
+        // Joint kernels, then additive ones (a variance per input).
         for theta in [
             vec![-1.0, 0.3, -0.2, 0.4, -5.0],
             vec![0.5, -2.0, 1.0, -0.3, -12.0],
             vec![-8.0, 0.0, 0.0, 0.0, -3.0],
+            vec![-1.0, 0.3, -0.2, -0.4, -1.5, -0.9, -5.0],
+            vec![0.5, -2.0, 1.0, 8.0, -1.0, 0.2, -12.0],
         ] {
             let (_, grad) = data.cost_and_gradient(&theta).unwrap_or_default();
             for i in 0..theta.len() {
@@ -455,10 +503,16 @@ mod tests {
 
     #[test]
     fn the_inverse_from_the_cholesky_factor_inverts() {
+        for additive in [false, true] {
+            inverse_inverts(&initial_theta(3, additive));
+        }
+    }
+
+    fn inverse_inverts(theta: &[f64]) {
         let (x, y, cat) = points();
-        let post = Posterior::new(&initial_theta(3), &cat, &x, &y, 0, Trend::default())
+        let post = Posterior::new(theta, &cat, &x, &y, 0, Trend::default())
             .unwrap_or_else(|| unreachable!());
-        let (kernel, noise) = kernel_at(&initial_theta(3), &cat);
+        let (kernel, noise) = kernel_at(theta, &cat);
         let n = x.len();
         let k = DMatrix::from_fn(n, n, |i, j| {
             kernel.k(&x[i], &x[j]) + if i == j { noise } else { 0.0 }
@@ -480,7 +534,7 @@ mod tests {
     fn the_fit_interpolates_noiseless_data() {
         let (x, y, cat) = points();
         let data = Data::new(&x, &y, &cat);
-        let start = initial_theta(cat.len());
+        let start = initial_theta(cat.len(), false);
         let (start_cost, _) = data.cost_and_gradient(&start).unwrap_or_default();
         let theta = fit(&data, start, 200);
         let (cost, grad) = data.cost_and_gradient(&theta).unwrap_or_default();
@@ -499,5 +553,30 @@ mod tests {
         // Away from the data the model is unsure.
         let (_, var) = post.mean_var(&[0.99, 0.01, 1.0]);
         assert!(var > 1e-2, "{var}");
+    }
+
+    #[test]
+    fn an_additive_fit_predicts_combinations_no_trial_came_near() {
+        // A separable function seen only along two lines through (0.1, 0.1).
+        let truth = |p: &[f64]| (6.0 * p[0]).sin() + 4.0 * (p[1] - 0.8).powi(2);
+        let mut x = Vec::new();
+        for i in 0..8 {
+            let t = 0.1 + 0.85 * f64::from(i) / 7.0;
+            x.push(vec![t, 0.1]);
+            x.push(vec![0.1, t]);
+        }
+        let y: Vec<f64> = x.iter().map(|p| truth(p)).collect();
+        let cat = [false, false];
+        let error_at_far_corner = |additive: bool| {
+            let data = Data::new(&x, &y, &cat);
+            let theta = fit(&data, initial_theta(2, additive), 200);
+            let post = Posterior::new(&theta, &cat, &x, &y, 0, Trend::default())
+                .unwrap_or_else(|| unreachable!());
+            let corner = [0.8, 0.8];
+            (post.mean_var(&corner).0 - truth(&corner)).abs()
+        };
+        let (additive, joint) = (error_at_far_corner(true), error_at_far_corner(false));
+        assert!(additive < 0.05, "additive: {additive}");
+        assert!(joint > 0.3, "joint: {joint}");
     }
 }
