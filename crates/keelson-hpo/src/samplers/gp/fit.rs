@@ -3,7 +3,9 @@
 //!
 //! The hyperparameters live in log space as one vector
 //! `θ = [ln ℓ₀ … ln ℓ_{D-1}, ln s, ln(σ²ₙ - NOISE_FLOOR)]`: a lengthscale per
-//! input, the signal variance and the noise variance above its floor. The
+//! input, the signal variance and the noise variance above its floor; for
+//! the additive kernel, `ln s₀ … ln s_{D-1}` (a variance per input) in place
+//! of `ln s`, which is how [`kernel_at`] tells the two apart. The
 //! fit minimizes the negative log marginal likelihood of the standardized
 //! values plus three weak priors that keep it well posed on a handful of
 //! points (where the likelihood alone is often unbounded):
@@ -11,7 +13,8 @@
 //! * `ln ℓᵢ ~ Normal(LS_PRIOR_MEAN, LS_PRIOR_SD²)`: lengthscales of the order
 //!   of the unit cube, wide enough to let an input be irrelevant;
 //! * `s ~ Gamma(2, 1)`: a signal variance of the order of the standardized
-//!   values' variance, 1;
+//!   values' variance, 1 (each of the additive kernel's `D` variances
+//!   `~ Gamma(2, D)`, so that their sum has the same mean);
 //! * `σ²ₙ ~ Gamma(1.1, 30)`: little noise, as Optuna's `GPSampler` assumes,
 //!   but still learnable for noisy objectives.
 //!
