@@ -13,14 +13,14 @@
 //! * `best.json`: the best trial's parameters and accuracy;
 //! * `study.json`: the whole study, which `Study::restore` resumes.
 //!
-//! `--sampler` takes `random`, `sobol` or `tpe` (the default).
+//! `--sampler` takes `random`, `sobol`, `tpe` (the default) or `gp`.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use keelson_hpo::{
-    AnySampler, Direction, OptimizeOptions, ParamSpec, Params, RandomSampler, SearchSpace,
-    SobolSampler, Study, TpeSampler, TrialState,
+    AnySampler, Direction, GpSampler, OptimizeOptions, ParamSpec, Params, RandomSampler,
+    SearchSpace, SobolSampler, Study, TpeSampler, TrialState,
 };
 use plotters::prelude::*;
 use smartcore::ensemble::random_forest_classifier::{
@@ -144,7 +144,12 @@ fn sampler(name: &str, seed: u64) -> Result<AnySampler, String> {
         "random" => RandomSampler::new(seed).into(),
         "sobol" => SobolSampler::new(seed).into(),
         "tpe" => TpeSampler::new(seed).into(),
-        other => return Err(format!("unknown sampler {other:?}: random, sobol or tpe")),
+        "gp" => GpSampler::new(seed).into(),
+        other => {
+            return Err(format!(
+                "unknown sampler {other:?}: random, sobol, tpe or gp"
+            ));
+        }
     })
 }
 
