@@ -93,7 +93,7 @@ fn n_scales(dims: usize, additive: bool) -> usize {
 
 /// How many signal variances `theta` holds for `dims` inputs (what follows
 /// the lengthscales, less the noise).
-pub(super) fn scales_in(theta: &[f64], dims: usize) -> usize {
+fn scales_in(theta: &[f64], dims: usize) -> usize {
     theta.len().saturating_sub(dims + 1).max(1)
 }
 

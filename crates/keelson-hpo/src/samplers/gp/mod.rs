@@ -298,7 +298,8 @@ impl GpSampler {
         &self.options
     }
 
-    /// The hyperparameters fitted to `y` under the prior mean `trend`
+    /// The hyperparameters fitted to `y` under the model's prior mean (the
+    /// constant, or `trend` for the other models)
     /// (warm-started from the same model's previous fit, which is kept for
     /// the next one), and the posterior; `None` if the kernel matrix cannot
     /// be factored.
@@ -308,8 +309,12 @@ impl GpSampler {
         x: &[Vec<f64>],
         y: &[f64],
         categorical: &[bool],
-        trend: Trend,
+        trend: &Trend,
     ) -> Option<(Vec<f64>, Posterior)> {
+        let trend = match which {
+            Fit::Plain => Trend::default(),
+            Fit::Trend | Fit::Additive => trend.clone(),
+        };
         let slot = match which {
             Fit::Plain => &mut self.theta,
             Fit::Trend => &mut self.theta_trend,
@@ -324,8 +329,7 @@ impl GpSampler {
         let residuals = trend.residuals(x, y);
         let data = Data::new(x, &residuals, categorical);
         let mut theta = fit::fit(&data, start, iters);
-        let period = (x.len() / 10).max(RESTART_EVERY);
-        if additive && (iters == FIRST_FIT_ITERS || x.len().is_multiple_of(period)) {
+        if additive && (iters == FIRST_FIT_ITERS || x.len().is_multiple_of(period(x.len()))) {
             let restart = fit::fit(&data, fit::short_theta(categorical.len()), FIRST_FIT_ITERS);
             if data.cost(&restart) < data.cost(&theta) {
                 theta = restart;
@@ -400,22 +404,16 @@ impl Sampler for GpSampler {
                 // none of the others could be.
                 let due = pass == 1 || self.resting_until[i] <= n;
                 if enabled[i] && due && fit.is_none() {
-                    let mean = if i == 0 {
-                        Trend::default()
-                    } else {
-                        trend.clone()
-                    };
-                    *fit = self.fitted(Fit::ALL[i], &x, &y, &categorical, mean);
+                    *fit = self.fitted(Fit::ALL[i], &x, &y, &categorical, &trend);
                 }
             }
             if fits.iter().any(Option::is_some) {
                 break;
             }
         }
-        let loo: Vec<Option<f64>> = fits
-            .iter()
-            .map(|f| f.as_ref().map(|(_, post)| post.loo_log_density()))
-            .collect();
+        let loo = fits
+            .each_ref()
+            .map(|f| f.as_ref().map(|(_, post)| post.loo_log_density()));
         let Some(pick) = choose(&loo) else {
             return self.random_point(ctx.space);
         };
@@ -423,7 +421,7 @@ impl Sampler for GpSampler {
             for (i, l) in loo.iter().enumerate() {
                 if let Some(l) = l {
                     self.resting_until[i] = if winner - l > REST_GAP {
-                        n + (n / 10).max(RESTART_EVERY)
+                        n + period(n)
                     } else {
                         0
                     };
@@ -466,6 +464,12 @@ impl Sampler for GpSampler {
         let point = search.maximize(&acq, &enc, &mut self.rng, &incumbent)?;
         ctx.space.decode(&point).map(Some)
     }
+}
+
+/// The additive restarts' period, which is also how long a model rests:
+/// [`RESTART_EVERY`] trials up to 50 complete trials, `n/10` after.
+fn period(n: usize) -> usize {
+    (n / 10).max(RESTART_EVERY)
 }
 
 /// Which model to use, from the leave-one-out log predictive densities of
