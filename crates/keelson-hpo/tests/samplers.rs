@@ -582,6 +582,50 @@ fn gp_restores_exactly_while_a_model_rests() {
 }
 
 #[test]
+fn gp_keeps_its_hyperparameters_between_spaced_refits_and_restores_exactly() {
+    // Past `refit_every_trial_until` the hyperparameters are refitted only
+    // every n/20 trials (every other trial from 40 to 59); a study saved
+    // between two refits holds the kept ones and continues exactly.
+    let branin = keelson_hpo::testfns::TestFunction::by_name("branin").unwrap();
+    let sampler = |until| {
+        GpSampler::with_options(
+            5,
+            GpOptions {
+                n_startup_trials: 5,
+                n_candidates: 16,
+                n_local_searches: 2,
+                refit_every_trial_until: until,
+                ..GpOptions::default()
+            },
+        )
+    };
+    let run = |study: &mut Study<GpSampler>, n: usize| {
+        let mut asked = Vec::new();
+        for _ in 0..n {
+            let t = study.ask().unwrap();
+            let v = branin.evaluate(&t.params).unwrap();
+            study.tell(t.id, Outcome::Value(v)).unwrap();
+            asked.push(t.params);
+        }
+        asked
+    };
+    let space = branin.space().unwrap();
+    let mut spaced = Study::new(space.clone(), Direction::Minimize, sampler(12)).unwrap();
+    let mut always = Study::new(space, Direction::Minimize, sampler(usize::MAX)).unwrap();
+    // Up to 12 complete trials both refit on every suggestion; from 13 to
+    // 40 n/20 is 1, so they still do.
+    assert_eq!(run(&mut spaced, 41), run(&mut always, 41));
+    let json = spaced.save().unwrap();
+    let mut resumed: Study<GpSampler> = Study::restore(&json).unwrap();
+    let (a, b) = (run(&mut spaced, 6), run(&mut resumed, 6));
+    assert_eq!(a, b);
+    assert_eq!(resumed.save().unwrap(), spaced.save().unwrap());
+    // With 41 complete trials the next suggestion keeps the fit of the
+    // 40th: the two studies part.
+    assert_ne!(a, run(&mut always, 6));
+}
+
+#[test]
 fn gp_batches_of_running_trials_spread_out() {
     let branin = keelson_hpo::testfns::TestFunction::by_name("branin").unwrap();
     let mut study = Study::new(branin.space().unwrap(), Direction::Minimize, gp(2, 6)).unwrap();
