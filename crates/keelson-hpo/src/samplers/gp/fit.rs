@@ -343,6 +343,108 @@ impl Posterior {
         })
     }
 
+    /// The posterior of no data under `theta` (prior mean zero), to be
+    /// grown by [`Posterior::extend`]; also the kernel's noise variance.
+    pub fn empty(theta: &[f64], categorical: &[bool]) -> (Self, f64) {
+        let (kernel, noise) = kernel_at(theta, categorical);
+        let post = Posterior {
+            trend: Trend::default(),
+            kernel,
+            x: Vec::new(),
+            alpha: DVector::zeros(0),
+            kinv: DMatrix::zeros(0, 0),
+        };
+        (post, noise)
+    }
+
+    /// Adds `points`, each observed with noise variance `noise`, to the
+    /// data by bordering `K⁻¹`: with `k` the new point's kernel against
+    /// the others, `b = K⁻¹ k` and `s = κ - kᵀ b` (its variance given the
+    /// others, plus the noise), the new inverse is
+    /// `[[K⁻¹ + b bᵀ/s, -b/s], [-bᵀ/s, 1/s]]`: O(n²) a point where a
+    /// factorization is O(n³). Building from [`Posterior::empty`] point by
+    /// point and extending a built one run the same arithmetic, so they give
+    /// the same bits. `false` if some `s` falls below half the noise it
+    /// cannot be less than (rounding has taken over): the data are then
+    /// those before the point, and `alpha` is stale until
+    /// [`Posterior::set_values`].
+    pub fn extend(&mut self, points: &[Vec<f64>], noise: f64) -> bool {
+        let dims = self.kernel.inv_ls2.len();
+        let kappa = self.kernel.variance() + noise;
+        for p in points {
+            let n = self.kinv.nrows();
+            let k: Vec<f64> = self
+                .x
+                .chunks_exact(dims.max(1))
+                .take(n)
+                .map(|q| self.kernel.k(q, p))
+                .collect();
+            let b = self.kinv_times(&k);
+            let schur = kappa - dot(&k, &b);
+            if schur.is_nan() || schur <= 0.5 * noise {
+                return false;
+            }
+            let inv_s = 1.0 / schur;
+            let mut grown = DMatrix::<f64>::zeros(n + 1, n + 1);
+            for j in 0..n {
+                let column = &self.kinv.as_slice()[j * n..(j + 1) * n];
+                let target = &mut grown.as_mut_slice()[j * (n + 1)..j * (n + 1) + n];
+                let bj = b[j] * inv_s;
+                for ((t, &c), &bi) in target.iter_mut().zip(column).zip(&b) {
+                    *t = c + bi * bj;
+                }
+                grown[(n, j)] = -bj;
+                grown[(j, n)] = -bj;
+            }
+            grown[(n, n)] = inv_s;
+            self.kinv = grown;
+            self.x.extend_from_slice(p);
+        }
+        true
+    }
+
+    /// Sets the values the posterior is conditioned on (one per data
+    /// point) and the prior mean: `alpha = K⁻¹ (y - m(x))`.
+    pub fn set_values(&mut self, y: &[f64], trend: Trend) {
+        let dims = self.kernel.inv_ls2.len().max(1);
+        let x: Vec<Vec<f64>> = self.x.chunks_exact(dims).map(<[f64]>::to_vec).collect();
+        let residuals = trend.residuals(&x, y);
+        self.alpha = DVector::from_vec(self.kinv_times(&residuals));
+        self.trend = trend;
+    }
+
+    /// This posterior, whose data are the first points of `x`, with the
+    /// rest of `x` added as believers (see [`BELIEVER_NOISE`]) and
+    /// conditioned on `y`, by [`Posterior::extend`]; where that fails, built
+    /// anew as [`Posterior::new`] builds it.
+    pub fn believe(
+        &self,
+        theta: &[f64],
+        categorical: &[bool],
+        x: &[Vec<f64>],
+        y: &[f64],
+    ) -> Option<Posterior> {
+        let n = self.kinv.nrows();
+        let mut post = self.clone();
+        if n <= x.len() && post.extend(&x[n..], BELIEVER_NOISE * post.kernel.variance()) {
+            post.set_values(y, self.trend.clone());
+            return Some(post);
+        }
+        Posterior::new(
+            theta,
+            categorical,
+            x,
+            y,
+            x.len().saturating_sub(n),
+            self.trend.clone(),
+        )
+    }
+
+    /// The data points, one input vector each.
+    pub fn points(&self) -> impl Iterator<Item = &[f64]> {
+        self.x.chunks_exact(self.kernel.inv_ls2.len().max(1))
+    }
+
     /// The number of data points.
     pub fn len(&self) -> usize {
         self.alpha.len()
@@ -382,7 +484,7 @@ impl Posterior {
     /// symmetric). nalgebra's `&matrix * &vector` goes through its general
     /// matrix product, which repacks the whole matrix on every call.
     pub fn kinv_times(&self, k: &[f64]) -> Vec<f64> {
-        let n = self.len();
+        let n = self.kinv.nrows();
         self.kinv
             .as_slice()
             .chunks_exact(n.max(1))
@@ -553,6 +655,63 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_extended_posterior_is_the_factored_one_and_the_same_bits_however_grown() {
+        let (x, y, cat) = points();
+        let trend = Trend::fit(&x, &y, &cat);
+        for theta in [
+            initial_theta(3, false),
+            vec![-1.0, 0.3, -0.2, -0.4, -1.5, -0.9, -5.0],
+        ] {
+            let factored = Posterior::new(&theta, &cat, &x, &y, 0, trend.clone())
+                .unwrap_or_else(|| unreachable!());
+            let (mut whole, noise) = Posterior::empty(&theta, &cat);
+            assert!(whole.extend(&x, noise));
+            whole.set_values(&y, trend.clone());
+            let (mut parts, _) = Posterior::empty(&theta, &cat);
+            assert!(parts.extend(&x[..4], noise));
+            assert!(parts.extend(&x[4..], noise));
+            parts.set_values(&y, trend.clone());
+            assert_eq!(whole.kinv, parts.kinv);
+            assert_eq!(whole.alpha, parts.alpha);
+            for (a, b) in whole.kinv.iter().zip(factored.kinv.iter()) {
+                assert!((a - b).abs() < 1e-7 * b.abs().max(1.0), "{a} vs {b}");
+            }
+            for (a, b) in whole.alpha.iter().zip(factored.alpha.iter()) {
+                assert!((a - b).abs() < 1e-7 * b.abs().max(1.0), "{a} vs {b}");
+            }
+            let at = [0.3, 0.7, 1.0];
+            let ((m1, v1), (m2, v2)) = (whole.mean_var(&at), factored.mean_var(&at));
+            assert!((m1 - m2).abs() < 1e-9 && (v1 - v2).abs() < 1e-9);
+            // Believers added by extension, as `Posterior::new` adds them.
+            let mut xb = x.clone();
+            xb.push(vec![0.5, 0.5, 2.0]);
+            let mut yb = y.clone();
+            yb.push(-1.0);
+            let believed = whole
+                .believe(&theta, &cat, &xb, &yb)
+                .unwrap_or_else(|| unreachable!());
+            let direct = Posterior::new(&theta, &cat, &xb, &yb, 1, trend.clone())
+                .unwrap_or_else(|| unreachable!());
+            let (mb, vb) = believed.mean_var(&[0.5, 0.5, 2.0]);
+            let (md, vd) = direct.mean_var(&[0.5, 0.5, 2.0]);
+            assert!((mb - md).abs() < 1e-6 && vb.abs() < 1e-6 && vd.abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn extending_refuses_a_repeated_noiseless_point() {
+        let (x, _, cat) = points();
+        let (mut post, _) = Posterior::empty(&initial_theta(3, false), &cat);
+        assert!(post.extend(&x[..1], 0.0));
+        // The same point again, neither seen with noise: its variance given
+        // the first is exactly zero, and the data stay as they were.
+        assert!(!post.extend(&x[..1], 0.0));
+        assert_eq!(post.kinv.nrows(), 1);
+        assert!(post.extend(&x[1..3], 1e-6));
+        assert_eq!(post.kinv.nrows(), 3);
     }
 
     #[test]

@@ -35,7 +35,9 @@
 //!    separately. A model that falls more than [`REST_GAP`] behind the one
 //!    used rests, unfitted, for a few trials. Past
 //!    [`GpOptions::refit_every_trial_until`] complete trials the
-//!    hyperparameters are refitted only every `n/20` trials ([`refit_due`]).
+//!    hyperparameters are refitted only every `n/20` trials ([`refit_due`])
+//!    and each posterior is extended by the new trials in between
+//!    ([`Grown`]).
 //! 3. Running trials enter as *Kriging believers*: each is added to the
 //!    data, without noise, with the posterior mean at its point as its
 //!    value, or the best value so far if the mean is better. The variance
@@ -156,11 +158,11 @@ pub struct GpOptions {
     /// Complete trials up to which every suggestion refits the models'
     /// hyperparameters (200). Past it they are refitted on every
     /// `n/20`-th trial (every 10th at 200, every 50th at 1,000) and kept in
-    /// between, where only the posterior is recomputed: a fit evaluates the
-    /// marginal likelihood, an O(n³) factorization, 12 to 20 times, while
-    /// one more trial among hundreds moves its optimum little. At 400
-    /// trials on Branin this takes a suggestion from 0.65 s to 0.085 s
-    /// (docs/hpo.md, "Long studies").
+    /// between, where each posterior is extended by the new trials in
+    /// O(n²): a fit evaluates the marginal likelihood, an O(n³)
+    /// factorization, 12 to 20 times, while one more trial among hundreds
+    /// moves its optimum little. At 400 trials on Branin this takes a
+    /// suggestion from 0.65 s to 0.064 s (docs/hpo.md, "Long studies").
     pub refit_every_trial_until: usize,
 }
 
@@ -257,6 +259,26 @@ pub struct GpSampler {
     /// before which it is not fitted again, after losing clearly.
     #[serde(default)]
     resting_until: [usize; 3],
+    /// Past `refit_every_trial_until`, per model, the posterior last built
+    /// and the hyperparameters it was built with.
+    #[serde(skip)]
+    grown: Grown,
+}
+
+/// Per model (in [`Fit::ALL`]'s order), a posterior built by
+/// [`Posterior::extend`] and its hyperparameters: while they stay the same
+/// (between refits, see [`refit_due`]), the next suggestion extends it by
+/// the trials completed since, in O(n²), instead of factoring the kernel
+/// matrix anew, O(n³). Extending gives the same bits as building from
+/// nothing, so this is derived state: neither saved nor compared, and a
+/// restored study rebuilds it and suggests the same.
+#[derive(Clone, Debug, Default)]
+struct Grown([Option<(Vec<f64>, Posterior)>; 3]);
+
+impl PartialEq for Grown {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// Which of the models a fit is for.
@@ -303,6 +325,7 @@ impl GpSampler {
             theta_trend: None,
             theta_additive: None,
             resting_until: [0; 3],
+            grown: Grown::default(),
         }
     }
 
@@ -368,8 +391,48 @@ impl GpSampler {
         if theta.iter().all(|t| t.is_finite()) {
             *slot = Some(theta.clone());
         }
-        let post = Posterior::new(&theta, categorical, x, y, 0, trend)?;
+        let post = if x.len() > self.options.refit_every_trial_until {
+            self.grown(which, &theta, categorical, x, y, trend)?
+        } else {
+            Posterior::new(&theta, categorical, x, y, 0, trend)?
+        };
         Some((theta, post))
+    }
+
+    /// The posterior of `x`, `y` under `theta` by extending the model's
+    /// [`Grown`] posterior when it was built with the same `theta` on the
+    /// first points of `x`, else from nothing (by the same extension, so
+    /// with the same bits); by [`Posterior::new`] where extending fails.
+    fn grown(
+        &mut self,
+        which: Fit,
+        theta: &[f64],
+        categorical: &[bool],
+        x: &[Vec<f64>],
+        y: &[f64],
+        trend: Trend,
+    ) -> Option<Posterior> {
+        let slot = &mut self.grown.0[which as usize];
+        let extends = slot.as_ref().is_some_and(|(t, post)| {
+            t.as_slice() == theta
+                && post.kinv.nrows() <= x.len()
+                && post.points().zip(x).all(|(a, b)| a == b.as_slice())
+        });
+        if !extends {
+            *slot = Some((theta.to_vec(), Posterior::empty(theta, categorical).0));
+        }
+        let (_, noise) = fit::kernel_at(theta, categorical);
+        let extended = slot.as_mut().is_some_and(|(_, post)| {
+            let from = post.kinv.nrows().min(x.len());
+            post.extend(&x[from..], noise)
+        });
+        let Some((_, grown)) = slot.as_ref().filter(|_| extended) else {
+            *slot = None;
+            return Posterior::new(theta, categorical, x, y, 0, trend);
+        };
+        let mut post = grown.clone();
+        post.set_values(y, trend);
+        Some(post)
     }
 
     fn random_point(&mut self, space: &SearchSpace) -> Result<Option<Params>> {
@@ -470,14 +533,19 @@ impl Sampler for GpSampler {
                 y.push(post.mean_var(&xp).0.max(best));
                 x.push(xp);
             }
-            match Posterior::new(
-                &theta,
-                &categorical,
-                &x,
-                &y,
-                pending.len(),
-                post.trend.clone(),
-            ) {
+            let believed = if n > self.options.refit_every_trial_until {
+                post.believe(&theta, &categorical, &x, &y)
+            } else {
+                Posterior::new(
+                    &theta,
+                    &categorical,
+                    &x,
+                    &y,
+                    pending.len(),
+                    post.trend.clone(),
+                )
+            };
+            match believed {
                 Some(p) => post = p,
                 None => return self.random_point(ctx.space),
             }
