@@ -344,17 +344,15 @@ impl Posterior {
     }
 
     /// The posterior of no data under `theta` (prior mean zero), to be
-    /// grown by [`Posterior::extend`]; also the kernel's noise variance.
-    pub fn empty(theta: &[f64], categorical: &[bool]) -> (Self, f64) {
-        let (kernel, noise) = kernel_at(theta, categorical);
-        let post = Posterior {
+    /// grown by [`Posterior::extend`].
+    pub fn empty(theta: &[f64], categorical: &[bool]) -> Self {
+        Posterior {
             trend: Trend::default(),
-            kernel,
+            kernel: kernel_at(theta, categorical).0,
             x: Vec::new(),
             alpha: DVector::zeros(0),
             kinv: DMatrix::zeros(0, 0),
-        };
-        (post, noise)
+        }
     }
 
     /// Adds `points`, each observed with noise variance `noise`, to the
@@ -667,10 +665,11 @@ mod tests {
         ] {
             let factored = Posterior::new(&theta, &cat, &x, &y, 0, trend.clone())
                 .unwrap_or_else(|| unreachable!());
-            let (mut whole, noise) = Posterior::empty(&theta, &cat);
+            let noise = kernel_at(&theta, &cat).1;
+            let mut whole = Posterior::empty(&theta, &cat);
             assert!(whole.extend(&x, noise));
             whole.set_values(&y, trend.clone());
-            let (mut parts, _) = Posterior::empty(&theta, &cat);
+            let mut parts = Posterior::empty(&theta, &cat);
             assert!(parts.extend(&x[..4], noise));
             assert!(parts.extend(&x[4..], noise));
             parts.set_values(&y, trend.clone());
@@ -704,7 +703,7 @@ mod tests {
     #[test]
     fn extending_refuses_a_repeated_noiseless_point() {
         let (x, _, cat) = points();
-        let (mut post, _) = Posterior::empty(&initial_theta(3, false), &cat);
+        let mut post = Posterior::empty(&initial_theta(3, false), &cat);
         assert!(post.extend(&x[..1], 0.0));
         // The same point again, neither seen with noise: its variance given
         // the first is exactly zero, and the data stay as they were.

@@ -419,7 +419,7 @@ impl GpSampler {
                 && post.points().zip(x).all(|(a, b)| a == b.as_slice())
         });
         if !extends {
-            *slot = Some((theta.to_vec(), Posterior::empty(theta, categorical).0));
+            *slot = Some((theta.to_vec(), Posterior::empty(theta, categorical)));
         }
         let (_, noise) = fit::kernel_at(theta, categorical);
         let extended = slot.as_mut().is_some_and(|(_, post)| {
