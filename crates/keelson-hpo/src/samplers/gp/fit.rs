@@ -367,16 +367,10 @@ impl Posterior {
     /// those before the point, and `alpha` is stale until
     /// [`Posterior::set_values`].
     pub fn extend(&mut self, points: &[Vec<f64>], noise: f64) -> bool {
-        let dims = self.kernel.inv_ls2.len();
         let kappa = self.kernel.variance() + noise;
         for p in points {
             let n = self.kinv.nrows();
-            let k: Vec<f64> = self
-                .x
-                .chunks_exact(dims.max(1))
-                .take(n)
-                .map(|q| self.kernel.k(q, p))
-                .collect();
+            let k: Vec<f64> = self.points().map(|q| self.kernel.k(q, p)).collect();
             let b = self.kinv_times(&k);
             let schur = kappa - dot(&k, &b);
             if schur.is_nan() || schur <= 0.5 * noise {
@@ -404,9 +398,11 @@ impl Posterior {
     /// Sets the values the posterior is conditioned on (one per data
     /// point) and the prior mean: `alpha = K⁻¹ (y - m(x))`.
     pub fn set_values(&mut self, y: &[f64], trend: Trend) {
-        let dims = self.kernel.inv_ls2.len().max(1);
-        let x: Vec<Vec<f64>> = self.x.chunks_exact(dims).map(<[f64]>::to_vec).collect();
-        let residuals = trend.residuals(&x, y);
+        let residuals: Vec<f64> = self
+            .points()
+            .zip(y)
+            .map(|(p, v)| v - trend.value(p))
+            .collect();
         self.alpha = DVector::from_vec(self.kinv_times(&residuals));
         self.trend = trend;
     }

@@ -391,12 +391,19 @@ impl GpSampler {
         if theta.iter().all(|t| t.is_finite()) {
             *slot = Some(theta.clone());
         }
-        let post = if x.len() > self.options.refit_every_trial_until {
+        let post = if self.grows(x.len()) {
             self.grown(which, &theta, categorical, x, y, trend)?
         } else {
             Posterior::new(&theta, categorical, x, y, 0, trend)?
         };
         Some((theta, post))
+    }
+
+    /// Whether posteriors from `n` complete trials are built by
+    /// [`Posterior::extend`] (past `refit_every_trial_until`, where the
+    /// hyperparameters stay between refits) rather than factored.
+    fn grows(&self, n: usize) -> bool {
+        n > self.options.refit_every_trial_until
     }
 
     /// The posterior of `x`, `y` under `theta` by extending the model's
@@ -533,7 +540,7 @@ impl Sampler for GpSampler {
                 y.push(post.mean_var(&xp).0.max(best));
                 x.push(xp);
             }
-            let believed = if n > self.options.refit_every_trial_until {
+            let believed = if self.grows(n) {
                 post.believe(&theta, &categorical, &x, &y)
             } else {
                 Posterior::new(
@@ -568,7 +575,7 @@ impl Sampler for GpSampler {
 /// hyperparameters: always up to `until`
 /// ([`GpOptions::refit_every_trial_until`]), then on every
 /// `n / REFIT_SPACING`-th trial; in between, each model keeps its last
-/// hyperparameters and only its posterior is recomputed. A pure function
+/// hyperparameters and its posterior is extended by the new trials. A pure function
 /// of `n`, so a restored study refits on the same trials as the
 /// uninterrupted one.
 fn refit_due(n: usize, until: usize) -> bool {
