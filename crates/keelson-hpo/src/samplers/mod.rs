@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use asha::{AshaOptions, AshaSampler};
 pub use cmaes::{CmaEsOptions, CmaEsSampler, Restart};
-pub use gp::{GpOptions, GpSampler};
+pub use gp::{GpOptions, GpOutput, GpSampler};
 pub use grid::GridSampler;
 pub use hyperband::{HyperbandOptions, HyperbandSampler, Rung};
 pub use nsga2::{Crossover, Nsga2Options, Nsga2Sampler};

@@ -8,6 +8,7 @@
 //! * [`kernel`]: Matérn-5/2 with one lengthscale per input and a Hamming
 //!   distance for categorical inputs, joint or additive;
 //! * [`fit`]: the hyperparameters' fit and the posterior;
+//! * [`output`]: the values' transform;
 //! * [`trend`]: a separable quadratic prior mean;
 //! * [`acquisition`]: log EI and its maximization;
 //! * [`lbfgs`]: argmin's L-BFGS on functions with a gradient.
@@ -15,9 +16,11 @@
 //! Each suggestion, once `n_startup_trials` trials are complete:
 //!
 //! 1. The complete trials' values (negated when maximizing) are warped by
-//!    `v ↦ ln(1 + (v - min)/(median - min))`, which tames heavy tails, then
-//!    standardized to mean 0 and variance 1. Failed and pruned trials are
-//!    ignored: they have no value to learn from.
+//!    `v ↦ ln(1 + (v - min)/(median - min))`, which tames heavy tails, or
+//!    left as they are, whichever the constant-mean model explains better
+//!    ([`output`], chosen on every refit), then standardized to mean 0 and
+//!    variance 1. Failed and pruned trials are ignored: they have no value
+//!    to learn from.
 //! 2. Up to three models are fitted: one with a constant prior mean; unless
 //!    `quadratic_trend` is off, one whose prior mean is a separable
 //!    quadratic fitted by ridge least squares ([`trend`]), the GP modelling
@@ -57,6 +60,7 @@ mod encoding;
 mod fit;
 mod kernel;
 mod lbfgs;
+mod output;
 mod trend;
 
 use rand::{Rng, SeedableRng};
@@ -71,6 +75,8 @@ use crate::{Error, Result};
 use acquisition::{LogEi, Search};
 use encoding::Encoding;
 use fit::{Data, Posterior};
+pub use output::GpOutput;
+use output::Output;
 use trend::Trend;
 
 /// How much higher (in nats) the leave-one-out log predictive density of
@@ -164,6 +170,10 @@ pub struct GpOptions {
     /// moves its optimum little. At 400 trials on Branin this takes a
     /// suggestion from 0.65 s to 0.064 s (docs/hpo.md, "Long studies").
     pub refit_every_trial_until: usize,
+    /// How the values are transformed before they are modelled
+    /// ([`GpOutput::Choose`]: the log warp or the values as they are,
+    /// whichever the model explains better).
+    pub output: GpOutput,
 }
 
 impl Default for GpOptions {
@@ -175,6 +185,7 @@ impl Default for GpOptions {
             quadratic_trend: true,
             additive: true,
             refit_every_trial_until: 200,
+            output: GpOutput::Choose,
         }
     }
 }
@@ -211,7 +222,8 @@ impl GpOptions {
 /// After `n_startup_trials` uniform random points, each suggestion fits a
 /// Gaussian process with a Matérn-5/2 kernel (one lengthscale per
 /// parameter, a Hamming distance for categorical ones) to the complete
-/// trials' log-warped, standardized values, its hyperparameters by maximum
+/// trials' standardized values (log-warped where that explains them
+/// better), its hyperparameters by maximum
 /// a posteriori with argmin's L-BFGS (alongside a model whose prior mean is
 /// a fitted separable quadratic and one whose kernel is additive, each used
 /// when it predicts the trials clearly better), and returns the point of largest log
@@ -225,9 +237,10 @@ impl GpOptions {
 /// Every kind of parameter works, conditional ones included: an inactive
 /// parameter takes a fixed input (the cube's middle, or "no choice" for a
 /// categorical). The state that
-/// saves with the study is the ChaCha8 generator's position, the options
-/// and every model's last hyperparameters (floats that JSON round-trips
-/// exactly), so a restored study continues exactly.
+/// saves with the study is the ChaCha8 generator's position, the options,
+/// every model's last hyperparameters (floats that JSON round-trips
+/// exactly) and the values' transform last chosen, so a restored study
+/// continues exactly.
 ///
 /// ```
 /// use keelson_hpo::{Direction, GpSampler, Outcome, ParamSpec, SearchSpace, Study};
@@ -246,9 +259,13 @@ impl GpOptions {
 pub struct GpSampler {
     rng: ChaCha8Rng,
     options: GpOptions,
-    /// The last fit's log-hyperparameters, the next fit's start.
+    /// The constant-mean model's last log-hyperparameters fitted to the
+    /// log-warped values ([`Output::Log`]), the next fit's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     theta: Option<Vec<f64>>,
+    /// The same fitted to the values as they are ([`Output::Linear`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    theta_linear: Option<Vec<f64>>,
     /// The same for the model with the quadratic trend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     theta_trend: Option<Vec<f64>>,
@@ -259,6 +276,10 @@ pub struct GpSampler {
     /// before which it is not fitted again, after losing clearly.
     #[serde(default)]
     resting_until: [usize; 3],
+    /// The transform of the values chosen on the last refit (see
+    /// [`output`]), kept until the next.
+    #[serde(default)]
+    output: Output,
     /// Past `refit_every_trial_until`, per model, the posterior last built
     /// and the hyperparameters it was built with.
     #[serde(skip)]
@@ -322,9 +343,11 @@ impl GpSampler {
             rng: ChaCha8Rng::seed_from_u64(seed),
             options,
             theta: None,
+            theta_linear: None,
             theta_trend: None,
             theta_additive: None,
             resting_until: [0; 3],
+            output: Output::Log,
             grown: Grown::default(),
         }
     }
@@ -355,20 +378,16 @@ impl GpSampler {
             Fit::Plain => Trend::default(),
             Fit::Trend | Fit::Additive => trend.clone(),
         };
+        let until = self.options.refit_every_trial_until;
         let slot = match which {
-            Fit::Plain => &mut self.theta,
+            Fit::Plain => self.plain_theta(self.output),
             Fit::Trend => &mut self.theta_trend,
             Fit::Additive => &mut self.theta_additive,
         };
         let additive = matches!(which, Fit::Additive);
         let fresh = fit::initial_theta(categorical.len(), additive);
         let theta = match slot.take() {
-            Some(theta)
-                if theta.len() == fresh.len()
-                    && !refit_due(x.len(), self.options.refit_every_trial_until) =>
-            {
-                theta
-            }
+            Some(theta) if theta.len() == fresh.len() && !refit_due(x.len(), until) => theta,
             warm => {
                 let (start, iters) = match warm {
                     Some(theta) if theta.len() == fresh.len() => (theta, WARM_FIT_ITERS),
@@ -397,6 +416,62 @@ impl GpSampler {
             Posterior::new(&theta, categorical, x, y, 0, trend)?
         };
         Some((theta, post))
+    }
+
+    /// The constant-mean model's hyperparameters for the values under
+    /// `output`.
+    fn plain_theta(&mut self, output: Output) -> &mut Option<Vec<f64>> {
+        match output {
+            Output::Log => &mut self.theta,
+            Output::Linear => &mut self.theta_linear,
+        }
+    }
+
+    /// The transform of the values to model ([`GpOptions::output`]): under
+    /// [`GpOutput::Choose`], on a refit ([`refit_due`]), the one whose
+    /// values the constant-mean model predicts better, each left out in
+    /// turn, under that model's hyperparameters for that transform (see
+    /// [`output`]); in between, the last one chosen. Each transform is
+    /// scored under its own hyperparameters, or the model fitted to one
+    /// would favour it: those of the transform in use come from its last
+    /// fit, and the other's are refitted every [`period`] trials.
+    fn transform(&mut self, x: &[Vec<f64>], values: &[f64], categorical: &[bool]) -> Output {
+        let n = x.len();
+        match self.options.output {
+            GpOutput::Log => return Output::Log,
+            GpOutput::Linear => return Output::Linear,
+            GpOutput::Choose if !refit_due(n, self.options.refit_every_trial_until) => {
+                return self.output;
+            }
+            GpOutput::Choose => {}
+        }
+        let fresh = fit::initial_theta(categorical.len(), false);
+        let mut best: Option<(f64, Output)> = None;
+        for output in [Output::Log, Output::Linear] {
+            let transformed = output.apply(values);
+            let stale = output != self.output && n.is_multiple_of(period(n));
+            let slot = self.plain_theta(output);
+            let theta = match slot.take() {
+                Some(theta) if theta.len() == fresh.len() && !stale => theta,
+                warm => {
+                    let (start, iters) = match warm {
+                        Some(theta) if theta.len() == fresh.len() => (theta, WARM_FIT_ITERS),
+                        _ => (fresh.clone(), FIRST_FIT_ITERS),
+                    };
+                    fit::fit(&Data::new(x, &transformed.y, categorical), start, iters)
+                }
+            };
+            let score = transformed.score(&theta, categorical, x);
+            if theta.iter().all(|t| t.is_finite()) {
+                *slot = Some(theta);
+            }
+            if let Some(score) = score
+                && best.is_none_or(|(b, _)| score > b)
+            {
+                best = Some((score, output));
+            }
+        }
+        best.map_or(Output::Log, |(_, output)| output)
     }
 
     /// Whether posteriors from `n` complete trials are built by
@@ -482,9 +557,10 @@ impl Sampler for GpSampler {
         if values.len() < self.options.n_startup_trials.max(1) {
             return self.random_point(ctx.space);
         }
-        let y = standardize(&warp(&values));
         let categorical = enc.categorical();
         let mut x: Vec<Vec<f64>> = units.iter().map(|u| enc.features(u)).collect();
+        self.output = self.transform(&x, &values, &categorical);
+        let y = self.output.apply(&values).y;
         let trend = if self.options.quadratic_trend {
             Trend::fit(&x, &y, &categorical)
         } else {
@@ -604,42 +680,6 @@ fn choose(loo: &[Option<f64>]) -> Option<usize> {
         }
     }
     pick.map(|(i, _)| i)
-}
-
-/// The values (smaller is better) through `v ↦ ln(1 + (v - min)/spread)`,
-/// where `spread` is the median's distance from the minimum: monotone, so
-/// the best point stays the best, nearly linear among the good values and
-/// logarithmic in the long tail of bad ones, which a stationary GP would
-/// otherwise spend its variance on (Rosenbrock's values span six orders of
-/// magnitude). The usual log transform of HPO objectives, made scale-free.
-fn warp(values: &[f64]) -> Vec<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let (Some(&min), Some(&max)) = (sorted.first(), sorted.last()) else {
-        return Vec::new();
-    };
-    let median = sorted[sorted.len() / 2];
-    let spread = [median - min, max - min]
-        .into_iter()
-        .find(|s| *s > 0.0 && s.is_finite())
-        .unwrap_or(1.0);
-    values
-        .iter()
-        .map(|v| ((v - min) / spread).ln_1p())
-        .collect()
-}
-
-/// `values` shifted and scaled to mean 0 and standard deviation 1 (or just
-/// shifted when they are all equal), without overflow for huge values.
-fn standardize(values: &[f64]) -> Vec<f64> {
-    let scale = values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    let scale = if scale > 0.0 { scale } else { 1.0 };
-    let scaled: Vec<f64> = values.iter().map(|v| v / scale).collect();
-    let n = scaled.len().max(1) as f64;
-    let mean = scaled.iter().sum::<f64>() / n;
-    let var = scaled.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
-    scaled.iter().map(|v| (v - mean) / sd).collect()
 }
 
 #[cfg(test)]
