@@ -218,6 +218,24 @@ mod tests {
         moved.iter().map(|&v| (f(v) - mean) / sd).collect()
     }
 
+    proptest::proptest! {
+        #[test]
+        fn transforms_are_finite_and_keep_the_order(
+            values in proptest::collection::vec(-1e300_f64..1e300, 1..40),
+        ) {
+            for output in [Output::Log, Output::Linear] {
+                let t = output.apply(&values);
+                proptest::prop_assert!(t.log_jacobian.is_finite(), "{:?}", output);
+                proptest::prop_assert!(t.y.iter().all(|v| v.is_finite()), "{:?}", output);
+                for (a, ya) in values.iter().zip(&t.y) {
+                    for (b, yb) in values.iter().zip(&t.y) {
+                        proptest::prop_assert!(a >= b || ya <= yb, "{:?}: {} < {} but {} > {}", output, a, b, ya, yb);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn equal_values_are_shifted_to_zero() {
         for output in [Output::Log, Output::Linear] {
