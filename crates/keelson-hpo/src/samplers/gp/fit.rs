@@ -439,9 +439,10 @@ impl Posterior {
         self.x.chunks_exact(self.kernel.inv_ls2.len().max(1))
     }
 
-    /// The number of data points.
+    /// The number of data points (`K⁻¹`'s order: `alpha` lags behind it
+    /// after [`Posterior::extend`] until [`Posterior::set_values`]).
     pub fn len(&self) -> usize {
-        self.alpha.len()
+        self.kinv.nrows()
     }
 
     /// The kernel between `x` and every data point, into `k`.

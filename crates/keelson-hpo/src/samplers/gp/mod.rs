@@ -497,7 +497,7 @@ impl GpSampler {
         let slot = &mut self.grown.0[which as usize];
         let extends = slot.as_ref().is_some_and(|(t, post)| {
             t.as_slice() == theta
-                && post.kinv.nrows() <= x.len()
+                && post.len() <= x.len()
                 && post.points().zip(x).all(|(a, b)| a == b.as_slice())
         });
         if !extends {
@@ -505,7 +505,7 @@ impl GpSampler {
         }
         let (_, noise) = fit::kernel_at(theta, categorical);
         let extended = slot.as_mut().is_some_and(|(_, post)| {
-            let from = post.kinv.nrows().min(x.len());
+            let from = post.len().min(x.len());
             post.extend(&x[from..], noise)
         });
         let Some((_, grown)) = slot.as_ref().filter(|_| extended) else {
