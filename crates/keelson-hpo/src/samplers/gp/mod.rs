@@ -389,10 +389,7 @@ impl GpSampler {
         let theta = match slot.take() {
             Some(theta) if theta.len() == fresh.len() && !refit_due(x.len(), until) => theta,
             warm => {
-                let (start, iters) = match warm {
-                    Some(theta) if theta.len() == fresh.len() => (theta, WARM_FIT_ITERS),
-                    _ => (fresh, FIRST_FIT_ITERS),
-                };
+                let (start, iters) = fit_start(warm, fresh);
                 let residuals = trend.residuals(x, y);
                 let data = Data::new(x, &residuals, categorical);
                 let mut theta = fit::fit(&data, start, iters);
@@ -454,10 +451,7 @@ impl GpSampler {
             let theta = match slot.take() {
                 Some(theta) if theta.len() == fresh.len() && !stale => theta,
                 warm => {
-                    let (start, iters) = match warm {
-                        Some(theta) if theta.len() == fresh.len() => (theta, WARM_FIT_ITERS),
-                        _ => (fresh.clone(), FIRST_FIT_ITERS),
-                    };
+                    let (start, iters) = fit_start(warm, fresh.clone());
                     fit::fit(&Data::new(x, &transformed.y, categorical), start, iters)
                 }
             };
@@ -644,6 +638,17 @@ impl Sampler for GpSampler {
             .unwrap_or_else(|| vec![0.5; enc.len()]);
         let point = search.maximize(&acq, &enc, &mut self.rng, &incumbent)?;
         ctx.space.decode(&point).map(Some)
+    }
+}
+
+/// Where a fit of hyperparameters shaped like `fresh` starts, and for how
+/// many L-BFGS iterations: from `warm`, the model's last fit, for
+/// [`WARM_FIT_ITERS`], or from `fresh` for [`FIRST_FIT_ITERS`] where there
+/// is none of that shape (a first fit, or a space that changed).
+fn fit_start(warm: Option<Vec<f64>>, fresh: Vec<f64>) -> (Vec<f64>, u64) {
+    match warm {
+        Some(theta) if theta.len() == fresh.len() => (theta, WARM_FIT_ITERS),
+        _ => (fresh, FIRST_FIT_ITERS),
     }
 }
 
