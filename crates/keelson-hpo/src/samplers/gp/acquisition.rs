@@ -3,7 +3,9 @@
 //! # Log EI
 //!
 //! For a minimized, standardized objective with posterior mean `μ`,
-//! standard deviation `σ` and best value so far `f*`, with `z = (f* - μ)/σ`,
+//! standard deviation `σ` and value to improve on `f*` (the lowest
+//! posterior mean at a complete trial, see the parent module), with
+//! `z = (f* - μ)/σ`,
 //! `EI = σ h(z)` where `h(z) = φ(z) + z Φ(z)`. Far from the data `h`
 //! underflows (it is below 1e-300 at `z = -37`) and plain EI is then flat
 //! zero with a zero gradient: no search can climb it. Following Ament et al.

@@ -298,6 +298,9 @@ pub(super) struct Posterior {
     pub alpha: DVector<f64>,
     /// `K⁻¹`, for the variance.
     pub kinv: DMatrix<f64>,
+    /// The noise variance on the observed points' diagonal of `K`: the
+    /// fitted noise, plus the jitter the factorization needed, if any.
+    noise: f64,
 }
 
 impl Posterior {
@@ -331,7 +334,7 @@ impl Posterior {
                     BELIEVER_NOISE * variance
                 };
         }
-        let chol = cholesky_with_jitter(kmat, variance)?;
+        let (chol, jitter) = cholesky_with_jitter(kmat, variance)?;
         let alpha = chol.solve(&DVector::from_column_slice(&trend.residuals(x, y)));
         let kinv = inverse(chol.l_dirty());
         Some(Posterior {
@@ -340,18 +343,21 @@ impl Posterior {
             kernel,
             alpha,
             kinv,
+            noise: noise + jitter,
         })
     }
 
     /// The posterior of no data under `theta` (prior mean zero), to be
     /// grown by [`Posterior::extend`].
     pub fn empty(theta: &[f64], categorical: &[bool]) -> Self {
+        let (kernel, noise) = kernel_at(theta, categorical);
         Posterior {
             trend: Trend::default(),
-            kernel: kernel_at(theta, categorical).0,
+            kernel,
             x: Vec::new(),
             alpha: DVector::zeros(0),
             kinv: DMatrix::zeros(0, 0),
+            noise,
         }
     }
 
@@ -462,6 +468,16 @@ impl Posterior {
         (mean, var)
     }
 
+    /// The posterior mean at each of the first `y.len()` data points, which
+    /// must be observed ones (not believers) with values `y`, in O(n): as
+    /// `K α = y - m(x)` with `K` the kernel matrix plus the noise `N` on its
+    /// diagonal, the mean there, `m(x) + (K - N) α`, is `y - N α`.
+    pub fn means_at_data<'a>(&'a self, y: &'a [f64]) -> impl Iterator<Item = f64> + 'a {
+        y.iter()
+            .zip(self.alpha.iter())
+            .map(|(v, a)| v - self.noise * a)
+    }
+
     /// The leave-one-out log predictive density of the data, up to a
     /// constant: `Σ ½ ln [K⁻¹]ᵢᵢ - αᵢ² / (2 [K⁻¹]ᵢᵢ)` (Rasmussen and
     /// Williams, §5.4.2), the prediction of each point from all the others
@@ -548,10 +564,11 @@ pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// The Cholesky factor of `kmat`, adding `1e-10·scale`, then ten times more,
-/// to the diagonal while it fails (rounding on nearly repeated points).
-fn cholesky_with_jitter(kmat: DMatrix<f64>, scale: f64) -> Option<Cholesky<f64, Dyn>> {
+/// to the diagonal while it fails (rounding on nearly repeated points), and
+/// what was added.
+fn cholesky_with_jitter(kmat: DMatrix<f64>, scale: f64) -> Option<(Cholesky<f64, Dyn>, f64)> {
     if let Some(c) = Cholesky::new(kmat.clone()) {
-        return Some(c);
+        return Some((c, 0.0));
     }
     let mut jitter = 1e-10 * scale;
     for _ in 0..6 {
@@ -560,7 +577,7 @@ fn cholesky_with_jitter(kmat: DMatrix<f64>, scale: f64) -> Option<Cholesky<f64, 
             m[(i, i)] += jitter;
         }
         if let Some(c) = Cholesky::new(m) {
-            return Some(c);
+            return Some((c, jitter));
         }
         jitter *= 10.0;
     }
@@ -694,6 +711,33 @@ mod tests {
             let (mb, vb) = believed.mean_var(&[0.5, 0.5, 2.0]);
             let (md, vd) = direct.mean_var(&[0.5, 0.5, 2.0]);
             assert!((mb - md).abs() < 1e-6 && vb.abs() < 1e-6 && vd.abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn the_means_at_the_data_are_the_posterior_means_there() {
+        let (x, y, cat) = points();
+        let trend = Trend::fit(&x, &y, &cat);
+        // A noise large enough that the means lie clearly off the values.
+        let mut theta = initial_theta(3, false);
+        if let Some(noise) = theta.last_mut() {
+            *noise = -1.0;
+        }
+        let factored = Posterior::new(&theta, &cat, &x, &y, 0, trend.clone())
+            .unwrap_or_else(|| unreachable!());
+        let mut grown = Posterior::empty(&theta, &cat);
+        assert!(grown.extend(&x, kernel_at(&theta, &cat).1));
+        grown.set_values(&y, trend);
+        for post in [factored, grown] {
+            let means: Vec<f64> = post.means_at_data(&y).collect();
+            assert_eq!(means.len(), y.len());
+            let mut off = 0.0_f64;
+            for ((p, m), v) in x.iter().zip(&means).zip(&y) {
+                let want = post.mean_var(p).0;
+                assert!((m - want).abs() < 1e-9, "at {p:?}: {m} vs {want}");
+                off = off.max((m - v).abs());
+            }
+            assert!(off > 1e-3, "the means are the values: {off}");
         }
     }
 

