@@ -614,11 +614,6 @@ impl Sampler for GpSampler {
         let observed_best = y.iter().copied().fold(f64::INFINITY, f64::min);
         let best_index = y.iter().position(|&v| v == observed_best).unwrap_or(0);
         let best = post.means_at_data(&y).fold(f64::INFINITY, f64::min);
-        let best = if best.is_finite() {
-            best
-        } else {
-            observed_best
-        };
         if !pending.is_empty() {
             let mut y = y.clone();
             for u in &pending {
