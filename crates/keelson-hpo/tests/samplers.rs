@@ -633,6 +633,43 @@ fn gp_keeps_its_hyperparameters_between_spaced_refits_and_restores_exactly() {
 }
 
 #[test]
+fn gps_local_model_takes_over_from_30_trials_and_restores_exactly() {
+    // On Ackley's function the model fits the ripples as noise, so from 30
+    // complete trials every other suggestion comes from the local model:
+    // until then a study without it asks the same points, after it not. The
+    // local model keeps no state, and a study saved among its steps
+    // continues exactly.
+    let ackley = keelson_hpo::testfns::TestFunction::by_name("ackley2").unwrap();
+    let study = |local_model: bool| {
+        let options = GpOptions {
+            n_candidates: 128,
+            local_model,
+            ..GpOptions::default()
+        };
+        let sampler = GpSampler::with_options(1, options);
+        Study::new(ackley.space().unwrap(), Direction::Minimize, sampler).unwrap()
+    };
+    let step = |study: &mut Study<GpSampler>| {
+        let t = study.ask().unwrap();
+        let v = ackley.evaluate(&t.params).unwrap();
+        study.tell(t.id, Outcome::Value(v)).unwrap();
+        t.params
+    };
+    let (mut with, mut without) = (study(true), study(false));
+    for _ in 0..30 {
+        assert_eq!(step(&mut with), step(&mut without));
+    }
+    let json = with.save().unwrap();
+    let asked: Vec<_> = (0..8).map(|_| step(&mut with)).collect();
+    let plain: Vec<_> = (0..8).map(|_| step(&mut without)).collect();
+    assert_ne!(asked, plain);
+    let mut resumed: Study<GpSampler> = Study::restore(&json).unwrap();
+    let again: Vec<_> = (0..8).map(|_| step(&mut resumed)).collect();
+    assert_eq!(asked, again);
+    assert_eq!(resumed.save().unwrap(), with.save().unwrap());
+}
+
+#[test]
 fn gp_batches_of_running_trials_spread_out() {
     let branin = keelson_hpo::testfns::TestFunction::by_name("branin").unwrap();
     let mut study = Study::new(branin.space().unwrap(), Direction::Minimize, gp(2, 6)).unwrap();

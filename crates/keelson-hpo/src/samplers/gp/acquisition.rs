@@ -18,8 +18,9 @@
 //!
 //! # The search
 //!
-//! Every suggestion scores `n_candidates` uniform random points of the unit
-//! cube (their discrete inputs snapped onto values), keeps the
+//! Every suggestion scores `n_candidates` uniform random points of its
+//! [`Region`] (the unit cube, or a box around the best trial for the local
+//! model; their discrete inputs snapped onto values), keeps the
 //! `n_local_searches` best plus the best trial so far, and improves each
 //! by alternating, until neither helps:
 //!
@@ -220,20 +221,94 @@ impl LogEi<'_> {
     }
 }
 
+/// Where in the unit cube the acquisition is maximized: a box, `lo[i]` to
+/// `hi[i]` along input `i`.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Region {
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+}
+
+impl Region {
+    /// The whole unit cube of `dims` inputs.
+    pub fn whole(dims: usize) -> Region {
+        Region {
+            lo: vec![0.0; dims],
+            hi: vec![1.0; dims],
+        }
+    }
+
+    /// The box `centre ± half_width` clipped to the unit cube; an input
+    /// whose half-width is not positive keeps the whole of `[0, 1]`.
+    pub fn around(centre: &[f64], half_width: &[f64]) -> Region {
+        let (lo, hi) = centre
+            .iter()
+            .zip(half_width)
+            .map(|(&c, &h)| {
+                if h > 0.0 && (c - h).max(0.0) < (c + h).min(1.0) {
+                    ((c - h).max(0.0), (c + h).min(1.0))
+                } else {
+                    (0.0, 1.0)
+                }
+            })
+            .unzip();
+        Region { lo, hi }
+    }
+
+    /// Whether `u` lies in the box.
+    #[cfg(test)]
+    pub fn contains(&self, u: &[f64]) -> bool {
+        u.iter()
+            .zip(self.lo.iter().zip(&self.hi))
+            .all(|(&x, (&lo, &hi))| lo <= x && x <= hi)
+    }
+
+    fn width(&self, i: usize) -> f64 {
+        self.hi[i] - self.lo[i]
+    }
+
+    /// A uniform random point of the box.
+    fn sample<R: Rng>(&self, rng: &mut R) -> Vec<f64> {
+        (0..self.lo.len())
+            .map(|i| self.lo[i] + self.width(i) * rng.random::<f64>())
+            .collect()
+    }
+
+    /// The coordinate of input `i` at angle `t`.
+    fn at(&self, i: usize, t: f64) -> f64 {
+        self.lo[i] + self.width(i) * 0.5 * (1.0 + t.sin())
+    }
+
+    /// The angle of coordinate `u` of input `i` (an end of the box if `u`
+    /// lies outside it).
+    fn angle(&self, i: usize, u: f64) -> f64 {
+        let width = self.width(i);
+        if width > 0.0 {
+            (2.0 * (u - self.lo[i]) / width - 1.0)
+                .clamp(-1.0, 1.0)
+                .asin()
+        } else {
+            0.0
+        }
+    }
+}
+
 /// Negative log EI as a function of the angles `t` of the relaxed inputs
-/// `along`, with `u = (1 + sin t)/2`, the other coordinates held at `base`.
+/// `along`, with `u = lo + (hi - lo)(1 + sin t)/2` in the region, the other
+/// coordinates held at `base`.
 struct Continuous<'a, 'p> {
     acq: &'a LogEi<'p>,
     enc: &'a Encoding<'a>,
     base: &'a [f64],
     along: &'a [usize],
+    region: &'a Region,
 }
 
 impl Continuous<'_, '_> {
     fn unit(&self, t: &[f64]) -> Vec<f64> {
         let mut u = self.base.to_vec();
         for (&i, &ti) in self.along.iter().zip(t) {
-            u[i] = 0.5 * (1.0 + ti.sin());
+            u[i] = self.region.at(i, ti);
         }
         u
     }
@@ -246,7 +321,8 @@ impl Smooth for Continuous<'_, '_> {
         let grad = grad
             .iter()
             .zip(t)
-            .map(|(g, ti)| -g * 0.5 * ti.cos())
+            .zip(self.along)
+            .map(|((g, ti), &i)| -g * self.region.width(i) * 0.5 * ti.cos())
             .collect();
         Some((-value, grad))
     }
@@ -256,6 +332,7 @@ impl Smooth for Continuous<'_, '_> {
 pub(super) struct Search {
     pub n_candidates: usize,
     pub n_local_searches: usize,
+    pub region: Region,
 }
 
 impl Search {
@@ -268,10 +345,9 @@ impl Search {
         rng: &mut R,
         incumbent: &[f64],
     ) -> Result<Vec<f64>> {
-        let dims = enc.len();
         let mut units = Vec::with_capacity(self.n_candidates + 1);
         for _ in 0..self.n_candidates {
-            let mut u: Vec<f64> = (0..dims).map(|_| rng.random::<f64>()).collect();
+            let mut u = self.region.sample(rng);
             enc.snap_all(&mut u)?;
             units.push(u);
         }
@@ -290,7 +366,7 @@ impl Search {
             .map(|&i| (scores[i], units[i].clone()))
             .unwrap_or_else(|| starts[starts.len() - 1].clone());
         for (score, u) in starts {
-            let (score, u) = local_search(acq, enc, score, u)?;
+            let (score, u) = local_search(acq, enc, score, u, &self.region)?;
             if score > best.0 {
                 best = (score, u);
             }
@@ -307,9 +383,10 @@ fn local_search(
     enc: &Encoding<'_>,
     mut score: f64,
     mut u: Vec<f64>,
+    region: &Region,
 ) -> Result<(f64, Vec<f64>)> {
     for _ in 0..ROUNDS {
-        if let Some((s, next)) = continuous_step(acq, enc, &u)?
+        if let Some((s, next)) = continuous_step(acq, enc, &u, region)?
             && s > score
         {
             (score, u) = (s, next);
@@ -342,6 +419,7 @@ fn continuous_step(
     acq: &LogEi<'_>,
     enc: &Encoding<'_>,
     u: &[f64],
+    region: &Region,
 ) -> Result<Option<(f64, Vec<f64>)>> {
     let active = enc.active(u);
     let along: Vec<usize> = (0..enc.len())
@@ -355,11 +433,9 @@ fn continuous_step(
         enc,
         base: u,
         along: &along,
+        region,
     };
-    let start: Vec<f64> = along
-        .iter()
-        .map(|&i| (2.0 * u[i] - 1.0).clamp(-1.0, 1.0).asin())
-        .collect();
+    let start: Vec<f64> = along.iter().map(|&i| region.angle(i, u[i])).collect();
     let Some((_, t)) = minimize(&problem, &start, LOCAL_ITERS, LOCAL_TOLERANCE) else {
         return Ok(None);
     };
@@ -518,5 +594,71 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_region_is_the_box_around_its_centre_clipped_to_the_cube() {
+        let r = Region::around(&[0.5, 0.875, 0.25], &[0.125, 0.25, 0.0]);
+        // The second input's box is clipped at 1, the third (no width)
+        // keeps the whole of [0, 1].
+        assert!(r.contains(&[0.375, 0.625, 0.0]) && r.contains(&[0.625, 1.0, 1.0]));
+        assert!(!r.contains(&[0.37, 0.75, 0.5]) && !r.contains(&[0.5, 0.62, 0.5]));
+        assert_eq!(Region::around(&[0.25], &[-1.0]), Region::whole(1));
+        // Angles map onto the box and back.
+        for u in [0.375, 0.5, 0.6] {
+            assert!((r.at(0, r.angle(0, u)) - u).abs() < 1e-12);
+        }
+        assert_eq!(r.at(0, r.angle(0, 0.9)), 0.625);
+    }
+
+    #[test]
+    fn the_search_stays_in_its_region() {
+        use rand::SeedableRng;
+        let space = crate::SearchSpace::new([
+            crate::ParamSpec::double("a", 0.0, 1.0),
+            crate::ParamSpec::double("b", 0.0, 1.0),
+        ])
+        .unwrap_or_else(|_| unreachable!());
+        let enc = Encoding::new(&space).unwrap_or_else(|_| unreachable!());
+        let x = vec![
+            vec![0.1, 0.1],
+            vec![0.9, 0.2],
+            vec![0.5, 0.8],
+            vec![0.3, 0.6],
+        ];
+        let y = vec![1.0, 0.5, -0.5, 0.0];
+        let cat = [false, false];
+        let post = Posterior::new(
+            &[-1.0, -1.0, 0.0, -9.0],
+            &cat,
+            &x,
+            &y,
+            0,
+            Default::default(),
+        )
+        .unwrap_or_else(|| unreachable!());
+        let acq = LogEi {
+            post: &post,
+            best: -0.5,
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        // The whole cube's maximum lies outside this box.
+        let region = Region::around(&[0.25, 0.25], &[0.0625, 0.0625]);
+        let whole = Search {
+            n_candidates: 256,
+            n_local_searches: 4,
+            region: Region::whole(2),
+        }
+        .maximize(&acq, &enc, &mut rng, &[0.3, 0.6])
+        .unwrap_or_else(|_| unreachable!());
+        assert!(!region.contains(&whole), "{whole:?}");
+        let boxed = Search {
+            n_candidates: 256,
+            n_local_searches: 4,
+            region: region.clone(),
+        }
+        .maximize(&acq, &enc, &mut rng, &[0.25, 0.25])
+        .unwrap_or_else(|_| unreachable!());
+        assert!(region.contains(&boxed), "{boxed:?}");
     }
 }

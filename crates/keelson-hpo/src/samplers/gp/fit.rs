@@ -72,11 +72,12 @@ pub(super) fn initial_theta(dims: usize, additive: bool) -> Vec<f64> {
 }
 
 /// The start of the additive fit's restart (see `RESTART_EVERY` in the
-/// parent module): the prior's modes but every lengthscale `e^-2.5 ≈ 0.08`
-/// of the unit cube. (e^-2 and e^-3.5 did about as well; e^-3 and e^-4
-/// slightly worse.)
-pub(super) fn short_theta(dims: usize) -> Vec<f64> {
-    let mut theta = initial_theta(dims, true);
+/// parent module) and of the local model's second fit ([`super::local`]):
+/// the prior's modes but every lengthscale `e^-2.5 ≈ 0.08` of the unit cube.
+/// (For the additive restarts, e^-2 and e^-3.5 did about as well; e^-3 and
+/// e^-4 slightly worse.)
+pub(super) fn short_theta(dims: usize, additive: bool) -> Vec<f64> {
+    let mut theta = initial_theta(dims, additive);
     for t in theta.iter_mut().take(dims) {
         *t = SHORT_LN_LS;
     }
@@ -468,6 +469,13 @@ impl Posterior {
         (mean, var)
     }
 
+    /// The noise variance on the observed points (the fitted noise plus any
+    /// jitter) over the prior variance: how much of the values the model
+    /// leaves unexplained.
+    pub fn noise_ratio(&self) -> f64 {
+        self.noise / self.kernel.variance()
+    }
+
     /// The posterior mean at each of the first `y.len()` data points, which
     /// must be observed ones (not believers) with values `y`, in O(n): as
     /// `K α = y - m(x)` with `K` the kernel matrix plus the noise `N` on its
@@ -825,7 +833,7 @@ mod tests {
         // Warm-started as the sampler does, from a fit to the first ten.
         let first = Data::new(&x[..10], &y[..10], &cat);
         let smooth = fit(&data, fit(&first, initial_theta(2, true), 100), 30);
-        let wiggly = fit(&data, short_theta(2), 100);
+        let wiggly = fit(&data, short_theta(2, true), 100);
         assert!(
             data.cost(&wiggly) + 2.0 < data.cost(&smooth),
             "{} vs {}",

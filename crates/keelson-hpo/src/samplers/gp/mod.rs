@@ -11,6 +11,8 @@
 //! * [`output`]: the values' transform;
 //! * [`trend`]: a separable quadratic prior mean;
 //! * [`acquisition`]: log EI and its maximization;
+//! * [`local`]: a model of the trials nearest the best one, for ripples
+//!   the global model fits as noise;
 //! * [`lbfgs`]: argmin's L-BFGS on functions with a gradient.
 //!
 //! Each suggestion, once `n_startup_trials` trials are complete:
@@ -50,7 +52,17 @@
 //!    search leaves a basin it has found instead of refining it. Against
 //!    the mean, ackley2's median regret at 50 trials fell from 1.62 to
 //!    0.36 (20 seeds); without noise the two are the same.
-//! 4. Running trials enter as *Kriging believers*: each is added to the
+//! 4. On every other suggestion from 30 complete trials, where the model
+//!    in use is not the additive one and leaves more than 1e-4 of its
+//!    variance as noise, and no trial is running, a *local model* takes
+//!    over: a Gaussian process of the 15 trials nearest the best one, whose
+//!    log EI (against its own lowest mean) is maximized in a box around that
+//!    trial ([`local`]). The global model learns a funnel's or a bowl's
+//!    shape and fits ripples shorter than the trials' spacing as noise; the
+//!    neighbours, denser, resolve the ripple the best trial is in. Over the
+//!    40 test functions at 50 trials it took Ackley 2 and 3 and Griewank 2
+//!    well past 10x random (ackley2 0.36 → 0.016, griewank2 0.36 → 0.037).
+//! 5. Running trials enter as *Kriging believers*: each is added to the
 //!    data, without noise, with the posterior mean at its point as its
 //!    value, or the value to improve on if the mean is lower. The variance
 //!    there vanishes and the mean promises no improvement, so the EI of a
@@ -58,7 +70,7 @@
 //!    spreads out. (A plain believer keeps a positive EI wherever the mean
 //!    beats the best value, and a noisy one of about the noise's standard
 //!    deviation: on a confident model the batch then piles up on one point.)
-//! 5. Log EI against that value is maximized (see [`acquisition`]) and the
+//! 6. Log EI against that value is maximized (see [`acquisition`]) and the
 //!    point decoded.
 //!
 //! Where the model cannot be built (a kernel matrix that stays singular
@@ -69,6 +81,7 @@ mod encoding;
 mod fit;
 mod kernel;
 mod lbfgs;
+mod local;
 mod output;
 mod trend;
 
@@ -81,9 +94,10 @@ use crate::space::{Params, SearchSpace};
 use crate::study::{Direction, TrialState};
 use crate::{Error, Result};
 
-use acquisition::{LogEi, Search};
+use acquisition::{LogEi, Region, Search};
 use encoding::Encoding;
 use fit::{Data, Posterior};
+use local::Local;
 pub use output::GpOutput;
 use output::Output;
 use trend::Trend;
@@ -140,7 +154,7 @@ const WARM_FIT_ITERS: u64 = 30;
 /// use keelson_hpo::samplers::GpOptions;
 /// let o = GpOptions::default();
 /// assert_eq!((o.n_startup_trials, o.n_candidates, o.n_local_searches), (10, 1024, 10));
-/// assert!(o.quadratic_trend && o.additive);
+/// assert!(o.quadratic_trend && o.additive && o.local_model);
 /// assert_eq!(o.refit_every_trial_until, 200);
 /// assert!(GpOptions { n_candidates: 0, ..o }.validate().is_err());
 /// ```
@@ -170,6 +184,13 @@ pub struct GpOptions {
     /// from every trial and combines the best of each, which a joint
     /// kernel cannot extrapolate to, at one more fit per suggestion.
     pub additive: bool,
+    /// Whether every other suggestion from 30 complete trials may come from
+    /// a model of the 15 trials nearest the best one, searched in a box
+    /// around it, where the model in use fits part of the values as noise
+    /// (true; see the module docs, step 4). It refines the ripple the best
+    /// trial is in, which the global model cannot resolve (Ackley's,
+    /// Griewank's functions), at the cost of half the exploration there.
+    pub local_model: bool,
     /// Complete trials up to which every suggestion refits the models'
     /// hyperparameters (200). Past it they are refitted on every
     /// `n/20`-th trial (every 10th at 200, every 50th at 1,000) and kept in
@@ -193,6 +214,7 @@ impl Default for GpOptions {
             n_local_searches: 10,
             quadratic_trend: true,
             additive: true,
+            local_model: true,
             refit_every_trial_until: 200,
             output: GpOutput::Choose,
         }
@@ -405,8 +427,11 @@ impl GpSampler {
                 let mut theta = fit::fit(&data, start, iters);
                 if additive && (iters == FIRST_FIT_ITERS || x.len().is_multiple_of(period(x.len())))
                 {
-                    let restart =
-                        fit::fit(&data, fit::short_theta(categorical.len()), FIRST_FIT_ITERS);
+                    let restart = fit::fit(
+                        &data,
+                        fit::short_theta(categorical.len(), true),
+                        FIRST_FIT_ITERS,
+                    );
                     if data.cost(&restart) < data.cost(&theta) {
                         theta = restart;
                     }
@@ -614,6 +639,25 @@ impl Sampler for GpSampler {
         let observed_best = y.iter().copied().fold(f64::INFINITY, f64::min);
         let best_index = y.iter().position(|&v| v == observed_best).unwrap_or(0);
         let best = post.means_at_data(&y).fold(f64::INFINITY, f64::min);
+        let additive = matches!(Fit::ALL[pick], Fit::Additive);
+        if self.options.local_model
+            && local::due(n, additive, post.noise_ratio(), !pending.is_empty())
+            && let Some(local) =
+                Local::fit(&units, &x, &y, &categorical, best_index, |i| enc.relaxed(i))
+            && let Some(centre) = units.get(best_index)
+        {
+            let search = Search {
+                n_candidates: self.options.n_candidates,
+                n_local_searches: self.options.n_local_searches,
+                region: local.region,
+            };
+            let acq = LogEi {
+                post: &local.post,
+                best: local.best,
+            };
+            let point = search.maximize(&acq, &enc, &mut self.rng, centre)?;
+            return ctx.space.decode(&point).map(Some);
+        }
         if !pending.is_empty() {
             let mut y = y.clone();
             for u in &pending {
@@ -641,6 +685,7 @@ impl Sampler for GpSampler {
         let search = Search {
             n_candidates: self.options.n_candidates,
             n_local_searches: self.options.n_local_searches,
+            region: Region::whole(enc.len()),
         };
         let acq = LogEi { post: &post, best };
         let incumbent = units
