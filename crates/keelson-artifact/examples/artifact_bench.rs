@@ -3,7 +3,7 @@
 //! the speed of SHA-256 and BLAKE3 alone beside them as the limit.
 //!
 //! ```sh
-//! cargo run --release -p keelson-artifact --example artifact_bench -- --dir /tmp/artifact-bench [--hash blake3] [--sizes-mib 1,64,1024]
+//! cargo run --release -p keelson-artifact --example artifact_bench -- --dir /tmp/artifact-bench [--hash blake3] [--sizes-mib 1,64,1024] [--disk]
 //! ```
 //!
 //! Prints one JSON line per size: `{"size_bytes", "raw_put_mb_s",
@@ -16,6 +16,15 @@
 //! phase so one phase's dirty pages do not slow the next, after an untimed
 //! warm-up write. Everything it writes
 //! under `--dir` is deleted again.
+//!
+//! By default the bytes never leave the page cache, so raw reads and writes
+//! run at memory speed, faster than either hash. `--disk` measures the
+//! disk instead, for raw and keelson alike: a put is timed until its bytes
+//! are on the disk (`sync(2)` inside the timing), and before each get every
+//! file of the store is dropped from the page cache
+//! (`posix_fadvise(POSIX_FADV_DONTNEED)` after a `sync`), so the get reads
+//! the disk, as a serving pod's first download or a cold node does. `--dir`
+//! must then be on a disk, not tmpfs (where nothing can be dropped).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -35,6 +44,7 @@ fn main() {
     let mut dir = std::env::temp_dir().join("keelson-artifact-bench");
     let mut algorithm = Algorithm::Sha256;
     let mut sizes = vec![1, 64, 1024];
+    let mut disk = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -54,7 +64,10 @@ fn main() {
                     .map(|s| s.parse().expect("a whole number of MiB"))
                     .collect()
             }
-            other => panic!("unknown argument {other:?} (expected --dir, --hash, --sizes-mib)"),
+            "--disk" => disk = true,
+            other => {
+                panic!("unknown argument {other:?} (expected --dir, --hash, --sizes-mib, --disk)")
+            }
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -64,7 +77,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     for mib in sizes {
         let size = mib * MIB;
-        let line = runtime.block_on(measure(&dir, size, algorithm));
+        let line = runtime.block_on(measure(&dir, size, algorithm, disk));
         println!("{line}");
     }
 }
@@ -138,7 +151,36 @@ async fn raw_put(store: &Arc<LocalFileSystem>, data: &Bytes, options: &StoreOpti
 
 /// Flushes dirty pages so each timed phase starts from the same state.
 fn sync() {
-    let _ = std::process::Command::new("sync").status();
+    rustix::fs::sync();
+}
+
+/// Under `--disk`, writes every dirty page out and drops every file under
+/// `dir` from the page cache, so that the next read of it reads the disk.
+fn evict(dir: &Path, disk: bool) {
+    if !disk {
+        return;
+    }
+    sync();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let file = std::fs::File::open(&path).unwrap();
+            rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed)
+                .unwrap_or_else(|e| panic!("fadvise on {}: {e}", path.display()));
+        }
+    }
+}
+
+/// Under `--disk`, the end of a timed put: its bytes on the disk.
+fn settle(disk: bool) {
+    if disk {
+        sync();
+    }
 }
 
 async fn ranged_read(
@@ -161,7 +203,7 @@ async fn ranged_read(
     read
 }
 
-async fn measure(root: &Path, size: usize, algorithm: Algorithm) -> String {
+async fn measure(root: &Path, size: usize, algorithm: Algorithm, disk: bool) -> String {
     let data = data(size);
     let options = StoreOptions::default().with_algorithm(algorithm);
     let runs = (256 * MIB / size).clamp(1, 5);
@@ -180,13 +222,16 @@ async fn measure(root: &Path, size: usize, algorithm: Algorithm) -> String {
         sync();
         let t = Instant::now();
         raw_put(&store, &data, &options).await;
+        settle(disk);
         raw_put_s = raw_put_s.min(t.elapsed().as_secs_f64());
         sync();
+        evict(&raw.0, disk);
         let t = Instant::now();
         let got = store.get(&path).await.unwrap().bytes().await.unwrap();
         raw_get_s = raw_get_s.min(t.elapsed().as_secs_f64());
         assert_eq!(got.len(), size);
         drop(got);
+        evict(&raw.0, disk);
         let t = Instant::now();
         assert_eq!(
             ranged_read(&store, &path, size, options.part_size).await,
@@ -209,9 +254,11 @@ async fn measure(root: &Path, size: usize, algorithm: Algorithm) -> String {
             ))
             .await
             .unwrap();
+        settle(disk);
         put_s = put_s.min(t.elapsed().as_secs_f64());
         assert!(put.stored);
         sync();
+        evict(&scratch.0, disk);
         let t = Instant::now();
         let mut stream = store.get(&put.digest).await.unwrap();
         let mut read = 0;

@@ -86,6 +86,11 @@
 //! * `ed25519-dalek` — manifest signatures.
 //! * `serde`, `serde_json` — manifests, versions, aliases, indexes and signatures are JSON.
 //! * `thiserror` — the crate's one [`Error`] enum.
+//!
+//! Development only: `tempfile` (stores in throwaway directories),
+//! `proptest`, `criterion`, and `rustix`, whose `fadvise` lets
+//! `examples/artifact_bench.rs --from-disk` drop a blob's pages from the
+//! page cache so that gets read the disk.
 
 pub mod blob;
 pub mod digest;
