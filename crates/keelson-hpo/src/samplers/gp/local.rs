@@ -21,7 +21,8 @@
 //!   act separately (Rastrigin's, Michalewicz's, Styblinski–Tang's
 //!   functions), the additive model learns each input's curve from every
 //!   trial, finer than a few neighbours show, and the local steps only cost
-//!   exploration (Styblinski–Tang 6's median regret at 50 trials rose 5x);
+//!   exploration (with them there too, Styblinski–Tang 6's median regret at
+//!   50 trials rose 5x);
 //! * when that model's noise is more than [`MIN_NOISE_RATIO`] of its
 //!   variance: on smooth functions (Hartmann's) the global model already
 //!   resolves the best trial's neighbourhood, and local steps cost hartmann6
@@ -39,12 +40,14 @@ use super::trend::Trend;
 /// Complete trials before the first local step.
 pub(super) const START: usize = 30;
 /// How many trials, the best and those nearest it in the unit cube, the
-/// local model is fitted to. (10 and 25 did no better on the 40 test
-/// functions at 50 trials; 25 did worse.)
+/// local model is fitted to. (10 did as well on the 40 test functions at
+/// 50 trials; 25 did worse on the 11 short of 10x random, under an earlier
+/// schedule.)
 const NEIGHBOURS: usize = 15;
 /// The box's half-width along each continuous input, as a fraction of the
-/// spread of the neighbours along it. (The whole spread, ±0.5, did worse;
-/// ±0.125 about the same.)
+/// spread of the neighbours along it. (1/8 did about as well; 1/2 and 1
+/// worse on the 11 functions short of 10x random, under an earlier
+/// schedule.)
 const BOX: f64 = 0.25;
 /// The noise variance of the global model in use, over its prior variance,
 /// above which the local model is used. On the 40 test functions at 50
