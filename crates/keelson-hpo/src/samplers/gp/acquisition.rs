@@ -245,8 +245,9 @@ impl Region {
             .iter()
             .zip(half_width)
             .map(|(&c, &h)| {
-                if h > 0.0 && (c - h).max(0.0) < (c + h).min(1.0) {
-                    ((c - h).max(0.0), (c + h).min(1.0))
+                let (lo, hi) = ((c - h).max(0.0), (c + h).min(1.0));
+                if h > 0.0 && lo < hi {
+                    (lo, hi)
                 } else {
                     (0.0, 1.0)
                 }

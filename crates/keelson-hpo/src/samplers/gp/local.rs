@@ -35,6 +35,7 @@
 
 use super::acquisition::Region;
 use super::fit::{self, Data, Posterior};
+use super::output::standardize;
 use super::trend::Trend;
 
 /// Complete trials before the first local step.
@@ -91,17 +92,15 @@ impl Local {
         relaxed: impl Fn(usize) -> bool,
     ) -> Option<Local> {
         let centre = units.get(best)?;
-        let distance =
-            |u: &[f64]| -> f64 { u.iter().zip(centre).map(|(a, b)| (a - b) * (a - b)).sum() };
+        let distance: Vec<f64> = units
+            .iter()
+            .map(|u| u.iter().zip(centre).map(|(a, b)| (a - b) * (a - b)).sum())
+            .collect();
         let mut near: Vec<usize> = (0..units.len()).collect();
-        near.sort_by(|&a, &b| {
-            distance(&units[a])
-                .total_cmp(&distance(&units[b]))
-                .then(a.cmp(&b))
-        });
+        near.sort_by(|&a, &b| distance[a].total_cmp(&distance[b]).then(a.cmp(&b)));
         near.truncate(NEIGHBOURS);
         let xs: Vec<Vec<f64>> = near.iter().map(|&i| x[i].clone()).collect();
-        let ys = standardized(near.iter().map(|&i| y[i]).collect());
+        let (ys, _) = standardize(&near.iter().map(|&i| y[i]).collect::<Vec<_>>());
         let data = Data::new(&xs, &ys, categorical);
         let dims = categorical.len();
         // From the prior's modes and from short lengthscales: the ripples
@@ -134,16 +133,6 @@ impl Local {
             region: Region::around(centre, &half_width),
         })
     }
-}
-
-/// `v` shifted and scaled to mean 0 and variance 1 (a constant `v` to 0).
-fn standardized(v: Vec<f64>) -> Vec<f64> {
-    let n = v.len().max(1) as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let sd = (v.iter().map(|a| (a - mean) * (a - mean)).sum::<f64>() / n)
-        .sqrt()
-        .max(1e-12);
-    v.into_iter().map(|a| (a - mean) / sd).collect()
 }
 
 #[cfg(test)]
@@ -201,14 +190,5 @@ mod tests {
             .unwrap_or_else(|| unreachable!());
         assert!(local.region.contains(&[units[best][0], 0.0]));
         assert!(local.region.contains(&[units[best][0], 1.0]));
-    }
-
-    #[test]
-    fn standardized_values_have_mean_zero_and_unit_variance() {
-        let v = standardized(vec![1.0, 2.0, 3.0, 6.0]);
-        let mean = v.iter().sum::<f64>() / 4.0;
-        let var = v.iter().map(|a| a * a).sum::<f64>() / 4.0;
-        assert!(mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12);
-        assert_eq!(standardized(vec![2.0, 2.0]), vec![0.0, 0.0]);
     }
 }

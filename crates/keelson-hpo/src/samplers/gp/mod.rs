@@ -639,12 +639,15 @@ impl Sampler for GpSampler {
         let observed_best = y.iter().copied().fold(f64::INFINITY, f64::min);
         let best_index = y.iter().position(|&v| v == observed_best).unwrap_or(0);
         let best = post.means_at_data(&y).fold(f64::INFINITY, f64::min);
+        let incumbent = units
+            .get(best_index)
+            .cloned()
+            .unwrap_or_else(|| vec![0.5; enc.len()]);
         let additive = matches!(Fit::ALL[pick], Fit::Additive);
         if self.options.local_model
             && local::due(n, additive, post.noise_ratio(), !pending.is_empty())
             && let Some(local) =
                 Local::fit(&units, &x, &y, &categorical, best_index, |i| enc.relaxed(i))
-            && let Some(centre) = units.get(best_index)
         {
             let search = Search {
                 n_candidates: self.options.n_candidates,
@@ -655,7 +658,7 @@ impl Sampler for GpSampler {
                 post: &local.post,
                 best: local.best,
             };
-            let point = search.maximize(&acq, &enc, &mut self.rng, centre)?;
+            let point = search.maximize(&acq, &enc, &mut self.rng, &incumbent)?;
             return ctx.space.decode(&point).map(Some);
         }
         if !pending.is_empty() {
@@ -688,10 +691,6 @@ impl Sampler for GpSampler {
             region: Region::whole(enc.len()),
         };
         let acq = LogEi { post: &post, best };
-        let incumbent = units
-            .get(best_index)
-            .cloned()
-            .unwrap_or_else(|| vec![0.5; enc.len()]);
         let point = search.maximize(&acq, &enc, &mut self.rng, &incumbent)?;
         ctx.space.decode(&point).map(Some)
     }

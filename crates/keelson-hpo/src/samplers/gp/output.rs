@@ -139,7 +139,7 @@ fn spread(values: &[f64]) -> f64 {
 /// `values` shifted and scaled to mean 0 and standard deviation 1 (or just
 /// shifted when they are all equal), without overflow for huge values,
 /// and the factor they were divided by.
-fn standardize(values: &[f64]) -> (Vec<f64>, f64) {
+pub(super) fn standardize(values: &[f64]) -> (Vec<f64>, f64) {
     let scale = values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
     let scale = if scale > 0.0 && scale.is_finite() {
         scale
