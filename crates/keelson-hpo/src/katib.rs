@@ -327,6 +327,9 @@ pub fn sampler(algorithm: &AlgorithmSpec, default_seed: u64) -> Result<AnySample
                 prior_weight: settings
                     .take("prior_weight")?
                     .unwrap_or(defaults.prior_weight),
+                // Katib's suggestion services hand `discrete` lists to
+                // hyperopt (`hp.choice`) and Optuna as categorical.
+                discrete_as_categorical: true,
                 ..defaults
             };
             settings.checked_options(options.validate())?;
@@ -343,6 +346,7 @@ pub fn sampler(algorithm: &AlgorithmSpec, default_seed: u64) -> Result<AnySample
                     .unwrap_or(defaults.n_ei_candidates),
                 multivariate: true,
                 constant_liar: true,
+                discrete_as_categorical: true,
                 ..defaults
             };
             settings.checked_options(options.validate())?;

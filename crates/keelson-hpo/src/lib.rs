@@ -86,8 +86,14 @@
 //! * `rand`, `rand_chacha` (with `serde`) — seeded randomness that is the same
 //!   on every platform and whose position is saved with the study, which is
 //!   what makes a restored study continue exactly.
-//! * `rand_distr` — standard normal draws (ziggurat) for TPE's truncated
-//!   Gaussian kernels, by rejection.
+//! * `rand_distr` — standard normal draws (ziggurat) for CMA-ES's
+//!   offspring.
+//! * `libm` — `erf` and `erfc` to full precision (the C library's
+//!   algorithm, which Optuna's Python calls too), for the truncated normal's
+//!   quantile by which TPE draws its candidates as Optuna does; `std` has no
+//!   error function. TPE's own stream is numpy's MT19937, written out in
+//!   `samplers::numpy_random` because its whole state must save with the
+//!   study.
 //! * `sobol_burley` — Sobol direction numbers and a fast hash-based Owen
 //!   scramble; writing those tables by hand would only add risk.
 //! * `nalgebra` — the symmetric eigendecomposition of CMA-ES's covariance

@@ -335,7 +335,9 @@ fn param_spec(p: &ParamDef) -> Result<ParamSpec> {
 /// The sampler the runner calls `name`, seeded: `random`, `sobol`, `tpe`
 /// (multivariate, as Optuna 5's default `TPESampler` that the anchor ran),
 /// `tpe_independent` (univariate, the anchor's `tpe_independent` and
-/// [`TpeSampler::new`]'s default), `cmaes` ([`CmaEsSampler::new`]: the
+/// [`TpeSampler::new`]'s default) — both with `discrete` lists as
+/// categorical, which is how the anchor's runner gave them to Optuna, so
+/// that on the protocol's functions they make Optuna's suggestions —, `cmaes` ([`CmaEsSampler::new`]: the
 /// defaults of Optuna's `CmaEsSampler`, plus the margin for integers) and
 /// `gp` ([`GpSampler::new`], defaults as Optuna's `GPSampler`); an error
 /// for any other name.
@@ -356,11 +358,19 @@ pub fn sampler(name: &str, seed: u64) -> Result<AnySampler> {
             seed,
             TpeOptions {
                 multivariate: true,
+                discrete_as_categorical: true,
                 ..TpeOptions::default()
             },
         )
         .into(),
-        "tpe_independent" => TpeSampler::new(seed).into(),
+        "tpe_independent" => TpeSampler::with_options(
+            seed,
+            TpeOptions {
+                discrete_as_categorical: true,
+                ..TpeOptions::default()
+            },
+        )
+        .into(),
         "cmaes" => CmaEsSampler::new(seed).into(),
         "gp" => GpSampler::new(seed).into(),
         other => {

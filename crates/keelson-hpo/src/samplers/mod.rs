@@ -16,10 +16,12 @@ mod gp;
 mod grid;
 mod hyperband;
 mod nsga2;
+mod numpy_random;
 mod random;
 mod rungs;
 mod sobol;
 mod tpe;
+mod truncnorm;
 
 use serde::{Deserialize, Serialize};
 

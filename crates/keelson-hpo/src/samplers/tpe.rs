@@ -33,11 +33,10 @@
 //! group is the best `n_below` trials found in one pass, not a selection
 //! over all of them.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
+use super::numpy_random::RandomState;
+use super::truncnorm::Truncated;
 use super::{Context, Sampler};
 use crate::space::{Distribution, ParamKind, Params, SearchSpace};
 use crate::study::{Direction, TrialRecord, TrialState};
@@ -228,6 +227,10 @@ pub struct TpeOptions {
     /// Count running trials as "above" (as bad as can be), so that parallel
     /// workers are steered away from each other's points (false).
     pub constant_liar: bool,
+    /// Model `discrete` lists as unordered choices, as Optuna's
+    /// `suggest_categorical` and Katib's Optuna-backed suggestion service
+    /// do, instead of as ordered cells (false).
+    pub discrete_as_categorical: bool,
 }
 
 impl Default for TpeOptions {
@@ -243,6 +246,7 @@ impl Default for TpeOptions {
             multivariate: false,
             group: false,
             constant_liar: false,
+            discrete_as_categorical: false,
         }
     }
 }
@@ -281,9 +285,18 @@ impl TpeOptions {
 /// `tpe` and, with [`TpeOptions::multivariate`] and
 /// [`TpeOptions::constant_liar`], `multivariate-tpe`).
 ///
-/// The state that saves with the study is the ChaCha8 generator's position
-/// and the options; every random draw comes from that generator, so a
-/// restored study continues exactly.
+/// Every random draw comes from numpy's MT19937 stream, in the order
+/// Optuna's `TPESampler` draws (its `RandomSampler`'s stream for the
+/// startup trials, its own for the candidates, both seeded with the seed),
+/// and candidates are drawn by the truncated normal's quantile as Optuna
+/// draws them: on a space Optuna can express, the same seed gives Optuna
+/// 5's suggestions, to rounding (with `multivariate` for Optuna's default
+/// sampler, and `discrete_as_categorical` for lists it was given as
+/// categorical). Ties among equal `int` or stepped coordinates are the
+/// exception: Optuna orders them by numpy's unstable sort, keelson by a
+/// fixed scramble, so histories with such ties part ways. The saved state
+/// is both streams' positions and the options, so a restored study
+/// continues exactly.
 ///
 /// ```
 /// use keelson_hpo::{Direction, Outcome, ParamSpec, SearchSpace, Study, TpeSampler};
@@ -300,7 +313,10 @@ impl TpeOptions {
 /// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TpeSampler {
-    rng: ChaCha8Rng,
+    /// The startup trials' stream (Optuna's `RandomSampler`'s).
+    startup: RandomState,
+    /// The candidates' stream (Optuna's `TPESampler`'s own).
+    rng: RandomState,
     options: TpeOptions,
     /// Derived from the trials only, so it is neither saved nor compared.
     #[serde(skip)]
@@ -309,7 +325,7 @@ pub struct TpeSampler {
 
 impl PartialEq for TpeSampler {
     fn eq(&self, other: &Self) -> bool {
-        self.rng == other.rng && self.options == other.options
+        self.startup == other.startup && self.rng == other.rng && self.options == other.options
     }
 }
 
@@ -335,7 +351,8 @@ impl TpeSampler {
     /// ```
     pub fn with_options(seed: u64, options: TpeOptions) -> Self {
         TpeSampler {
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            startup: RandomState::new(seed),
+            rng: RandomState::new(seed),
             options,
             cache: Cache::default(),
         }
@@ -362,7 +379,13 @@ impl Sampler for TpeSampler {
 
     fn suggest(&mut self, ctx: &Context<'_>) -> Result<Option<Params>> {
         self.options.validate()?;
-        let dims: Vec<Dim> = ctx.space.params().iter().map(Dim::of).collect();
+        let as_categorical = self.options.discrete_as_categorical;
+        let dims: Vec<Dim> = ctx
+            .space
+            .params()
+            .iter()
+            .map(|p| Dim::of(p, as_categorical))
+            .collect();
         self.cache.sync(ctx.space, &dims, ctx.trials)?;
         let finished = ctx
             .trials
@@ -371,8 +394,22 @@ impl Sampler for TpeSampler {
             .count();
         let mut point: Vec<f64> = vec![0.5; dims.len()];
         if finished < self.options.n_startup_trials {
-            for u in &mut point {
-                *u = self.rng.random::<f64>();
+            // As Optuna's `RandomSampler`: one draw per numeric parameter,
+            // and one per choice of a categorical one (the highest wins).
+            for (u, dim) in point.iter_mut().zip(&dims) {
+                *u = match *dim {
+                    Dim::Categorical { choices } => {
+                        let mut best = (f64::NEG_INFINITY, 0);
+                        for i in 0..choices {
+                            let r = self.startup.random_sample();
+                            if r > best.0 {
+                                best = (r, i);
+                            }
+                        }
+                        (best.1 as f64 + 0.5) / choices as f64
+                    }
+                    _ => self.startup.random_sample(),
+                };
             }
             return ctx.space.decode(&point).map(Some);
         }
@@ -403,12 +440,15 @@ enum Dim {
 }
 
 impl Dim {
-    fn of(param: &crate::space::Param) -> Dim {
+    fn of(param: &crate::space::Param, discrete_as_categorical: bool) -> Dim {
         let cells = param.cardinality();
         match (param.kind(), cells) {
             (_, Some(n)) if n <= 1 => Dim::Constant,
             (ParamKind::Categorical { choices }, _) => Dim::Categorical {
                 choices: choices.len(),
+            },
+            (ParamKind::Discrete { values }, _) if discrete_as_categorical => Dim::Categorical {
+                choices: values.len(),
             },
             (ParamKind::Discrete { values }, _) => Dim::Stepped {
                 cells: values.len(),
@@ -667,8 +707,21 @@ fn split(trials: &[TrialRecord], direction: Direction, n_below: usize, liar: boo
 /// parameters with equal keys are active in exactly the same trials.
 type ActivationKey = Option<(String, Vec<String>)>;
 
-/// The groups of parameters modelled jointly, in the order they are sampled.
+/// The groups of parameters modelled jointly, in the order they are
+/// sampled; within a group, by name, the order in which Optuna draws a
+/// joint search space's parameters.
 fn blocks(space: &SearchSpace, dims: &[Dim], options: &TpeOptions) -> Vec<Vec<usize>> {
+    let params = space.params();
+    let name = |j: usize| params.get(j).map_or("", |p| p.name());
+    let mut blocks = groups(space, dims, options);
+    for block in &mut blocks {
+        block.sort_by(|&a, &b| name(a).cmp(name(b)));
+    }
+    blocks
+}
+
+/// The groups of [`blocks`], each in the space's order.
+fn groups(space: &SearchSpace, dims: &[Dim], options: &TpeOptions) -> Vec<Vec<usize>> {
     let free = |j: &usize| dims.get(*j).is_some_and(|d| *d != Dim::Constant);
     let conditions: Vec<ActivationKey> = space
         .params()
@@ -775,10 +828,7 @@ impl TpeSampler {
         let below = self.mixture(block, dims, labels, Label::Below);
         let above = self.mixture(block, dims, labels, Label::Above);
         let n = self.options.n_ei_candidates;
-        let mut candidates = vec![0.0; n * block.len()];
-        for candidate in candidates.chunks_exact_mut(block.len()) {
-            below.draw(&mut self.rng, candidate);
-        }
+        let candidates = below.draw(&mut self.rng, n);
         let mut scratch = Vec::new();
         let chunks = || candidates.chunks_exact(block.len());
         let log_l: Vec<f64> = chunks()
@@ -912,14 +962,19 @@ impl TpeSampler {
         // Each kernel's weight over its normalizers, as a product (and, in
         // case the product leaves f64's range, as a sum of logs below).
         let mut factor: Vec<f64> = weights.iter().map(|w| w / total).collect();
+        // numpy's `choice(p=...)`: the normalized weights summed up, then
+        // divided by their total once more, so the last is exactly 1.
         let mut acc = 0.0;
-        let cumulative = weights
+        let mut cumulative: Vec<f64> = weights
             .iter()
             .map(|w| {
                 acc += w / total;
                 acc
             })
             .collect();
+        if acc > 0.0 {
+            cumulative.iter_mut().for_each(|c| *c /= acc);
+        }
         let mut kernels = Vec::with_capacity(block.len());
         for &j in block {
             let dim = dims.get(j).copied().unwrap_or(Dim::Constant);
@@ -1166,46 +1221,70 @@ fn neighbour_rule<K>(
 }
 
 impl Mixture {
-    /// Draws a point: a kernel by weight, then each dimension from it.
-    fn draw(&self, rng: &mut ChaCha8Rng, out: &mut [f64]) {
-        let r = rng.random::<f64>();
+    /// Draws `n` points (point-major) in Optuna's order of draws: a kernel
+    /// for each by weight, then each categorical dimension's values, then
+    /// each numeric dimension's, by the truncated normal's quantile.
+    fn draw(&self, rng: &mut RandomState, n: usize) -> Vec<f64> {
+        let width = self.dims.len();
         let last = self.cumulative.len().saturating_sub(1);
-        let k = self.cumulative.partition_point(|&c| c <= r).min(last);
-        for (x, dim) in out.iter_mut().zip(&self.dims) {
-            *x = match dim {
-                Kernels::Numeric {
-                    mu, sigma, cells, ..
-                } => {
-                    let y = truncated_normal(rng, mu[k], sigma[k]);
-                    match cells {
-                        Some(c) => cell_centre(y, *c),
-                        None => y,
-                    }
-                }
-                Kernels::Categorical {
-                    observed,
-                    log_hit,
-                    choices,
-                    ..
-                } => {
-                    let r = rng.random::<f64>();
-                    let m = *choices;
-                    let seen = observed[k] as usize;
-                    if seen >= m {
-                        cell_index(r, m) as f64
-                    } else {
-                        let p_hit = log_hit[k].exp();
-                        if r < p_hit {
-                            seen as f64
-                        } else {
-                            // The other m - 1 values are equally likely.
-                            let other = cell_index((r - p_hit) / (1.0 - p_hit), m - 1);
-                            (other + usize::from(other >= seen)) as f64
-                        }
-                    }
-                }
+        let picks: Vec<usize> = (0..n)
+            .map(|_| {
+                let r = rng.random_sample();
+                self.cumulative.partition_point(|&c| c <= r).min(last)
+            })
+            .collect();
+        let mut out = vec![0.0; n * width];
+        for (i, dim) in self.dims.iter().enumerate() {
+            let Kernels::Categorical {
+                observed,
+                log_hit,
+                log_miss,
+                choices,
+            } = dim
+            else {
+                continue;
             };
+            for (c, &k) in picks.iter().enumerate() {
+                let r = rng.random_sample();
+                let (hit, miss) = (log_hit[k].exp(), log_miss[k].exp());
+                let seen = observed[k] as usize;
+                // The first choice whose cumulative probability reaches r;
+                // the last one's is 1 by definition.
+                let mut cumulative = 0.0;
+                let mut index = 0;
+                for j in 0..choices.saturating_sub(1) {
+                    cumulative += if j == seen { hit } else { miss };
+                    if cumulative < r {
+                        index += 1;
+                    }
+                }
+                out[c * width + i] = index as f64;
+            }
         }
+        for (i, dim) in self.dims.iter().enumerate() {
+            let Kernels::Numeric {
+                mu, sigma, cells, ..
+            } = dim
+            else {
+                continue;
+            };
+            let mut truncated: Vec<Option<Truncated>> = vec![None; mu.len()];
+            for (c, &k) in picks.iter().enumerate() {
+                let q = rng.random_sample();
+                let (m, s) = (mu[k], sigma[k]);
+                let kernel = match truncated.get_mut(k) {
+                    Some(Some(t)) => *t,
+                    Some(slot) => *slot.insert(Truncated::new(-m / s, (1.0 - m) / s)),
+                    None => Truncated::new(-m / s, (1.0 - m) / s),
+                };
+                let y = kernel.ppf(q) * s + m;
+                out[c * width + i] = match cells {
+                    Some(cells) => cell_centre(y, *cells),
+                    None => y,
+                };
+            }
+        }
+        out
     }
 
     /// ln of the mixture's density (mass, for stepped and categorical
@@ -1393,21 +1472,6 @@ fn sum_scaled_exp(factor: &[f64], shape: &mut [f64]) -> f64 {
     lanes.iter().sum::<f64>() + tail
 }
 
-/// A draw from N(mu, sigma) truncated to [0, 1], by rejection: mu lies in
-/// [0, 1] and sigma <= 1, so at least about a third of the draws land
-/// inside; after 200 misses (probability below 1e-35) the last is clamped.
-fn truncated_normal(rng: &mut ChaCha8Rng, mu: f64, sigma: f64) -> f64 {
-    let mut y = mu;
-    for _ in 0..200 {
-        let z: f64 = rng.sample(StandardNormal);
-        y = mu + sigma * z;
-        if (0.0..=1.0).contains(&y) {
-            return y;
-        }
-    }
-    y.clamp(0.0, 1.0)
-}
-
 /// e^x for x <= 709, to about 3e-10 relative, in plain arithmetic: no call
 /// into libm, so loops over it vectorize, and the same bits everywhere.
 /// Below -708 it returns about 1e-308 rather than underflowing.
@@ -1586,7 +1650,7 @@ mod tests {
                 ..TpeOptions::default()
             },
         );
-        let dims: Vec<Dim> = space.params().iter().map(Dim::of).collect();
+        let dims: Vec<Dim> = space.params().iter().map(|p| Dim::of(p, false)).collect();
         tpe.cache.sync(&space, &dims, &trials)?;
         Ok((trials, tpe, dims))
     }
@@ -1712,7 +1776,7 @@ mod tests {
     #[test]
     fn cached_normalizers_are_the_computed_ones() -> Result<()> {
         let (space, trials) = walk_history(400)?;
-        let dims: Vec<Dim> = space.params().iter().map(Dim::of).collect();
+        let dims: Vec<Dim> = space.params().iter().map(|p| Dim::of(p, false)).collect();
         let options = TpeOptions {
             multivariate: true,
             ..TpeOptions::default()
