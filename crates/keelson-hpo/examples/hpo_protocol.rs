@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -p keelson-hpo --example hpo_protocol -- ../shared/anchors/hpo/protocol.json \
-//!     [--samplers random,sobol,tpe] [--seeds 0,1] [--functions branin,hartmann6] [--summary]
+//!     [--samplers random,sobol,tpe] [--seeds 0,1] [--functions branin,hartmann6] [--summary] [--trace]
 //! cargo run --release -p keelson-hpo --example hpo_protocol -- PROTOCOL.json --timing 1000
 //! ```
 //!
@@ -11,7 +11,10 @@
 //! stdout after the records; `--timing N` instead times each sampler on the
 //! protocol's timing function (branin) for N trials per timing seed and
 //! prints the cumulative and marginal time per trial at N = 100, 200, 1000
-//! (those up to N, and N). The record logic lives in
+//! (those up to N, and N). `--trace` prints every trial instead (one JSON
+//! line each: function, sampler, seed, trial, params, value), for
+//! comparing a run with another optimizer's trial by trial (see
+//! `scripts/hpo_optuna_trace.py`). The record logic lives in
 //! `keelson_hpo::protocol`; this is only the command line.
 
 use std::process::ExitCode;
@@ -25,6 +28,7 @@ struct Args {
     functions: Option<Vec<String>>,
     summary: bool,
     timing: Option<usize>,
+    trace: bool,
 }
 
 fn list(value: Option<String>, flag: &str) -> Result<Vec<String>, String> {
@@ -44,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
         functions: None,
         summary: false,
         timing: None,
+        trace: false,
     };
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -57,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
                 args.seeds = Some(seeds);
             }
             "--summary" => args.summary = true,
+            "--trace" => args.trace = true,
             "--timing" => {
                 let n = it.next().ok_or("--timing needs a trial count")?;
                 args.timing = Some(n.parse().map_err(|e| format!("--timing: {n:?}: {e}"))?);
@@ -67,7 +73,7 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     if args.path.is_empty() {
-        return Err("usage: hpo_protocol PROTOCOL.json [--samplers LIST] [--seeds LIST] [--functions LIST] [--summary] [--timing N]".into());
+        return Err("usage: hpo_protocol PROTOCOL.json [--samplers LIST] [--seeds LIST] [--functions LIST] [--summary] [--timing N] [--trace]".into());
     }
     Ok(args)
 }
@@ -152,6 +158,13 @@ fn run() -> Result<(), String> {
                 continue;
             }
             for &seed in &seeds {
+                if args.trace {
+                    let n = protocol.budgets.iter().copied().max().unwrap_or(0);
+                    for t in protocol::trace(f, s, seed, n).map_err(|e| e.to_string())? {
+                        println!("{}", serde_json::to_string(&t).map_err(|e| e.to_string())?);
+                    }
+                    continue;
+                }
                 let rs = protocol::run(f, s, seed, &protocol.budgets).map_err(|e| e.to_string())?;
                 for r in &rs {
                     print(r)?;

@@ -29,7 +29,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::samplers::{AnySampler, GpSampler, Sampler, TpeOptions, TpeSampler};
-use crate::space::{Distribution, ParamSpec, SearchSpace};
+use crate::space::{Distribution, ParamSpec, SearchSpace, Value};
 use crate::study::{Direction, Outcome, Study};
 use crate::testfns::TestFunction;
 use crate::{CmaEsSampler, Error, RandomSampler, Result, SobolSampler};
@@ -548,6 +548,84 @@ fn run_timed(
             }
         })
         .collect())
+}
+
+/// One trial of a run, for comparing samplers trial by trial (the runner's
+/// `--trace`): the assignment as plain JSON values (a number, an integer,
+/// or a string for a categorical choice) and the objective's value.
+///
+/// ```
+/// let t: keelson_hpo::protocol::TraceRecord = serde_json::from_str(
+///     r#"{"function": "branin", "sampler": "tpe", "seed": 0, "trial": 3,
+///         "params": {"x0": 1.5, "x1": 2.0}, "value": 17.5}"#).unwrap();
+/// assert_eq!(t.params["x1"], 2.0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceRecord {
+    /// The function's name.
+    pub function: String,
+    /// The runner's sampler name.
+    pub sampler: String,
+    /// The seed.
+    pub seed: u64,
+    /// The trial's number, from 0.
+    pub trial: usize,
+    /// The assignment, by parameter name.
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// The objective's value.
+    pub value: f64,
+}
+
+/// Runs `sampler_name` on `function` for `n` trials, one at a time, and
+/// returns every trial; errors as [`run`]'s.
+///
+/// ```
+/// # use keelson_hpo::protocol::{self, Protocol};
+/// let p = Protocol::from_json(r#"{"budgets": [3], "seeds": [0], "functions": [{"name": "mixed_train_loss"}]}"#)?;
+/// let t = protocol::trace(&p.resolve()?[0], "tpe", 0, 3)?;
+/// assert_eq!((t.len(), t[2].trial), (3, 2));
+/// assert!(t[0].params["optimizer"].is_string() && t[0].params["n_layers"].is_i64());
+/// # Ok::<(), keelson_hpo::Error>(())
+/// ```
+pub fn trace(
+    function: &Resolved,
+    sampler_name: &str,
+    seed: u64,
+    n: usize,
+) -> Result<Vec<TraceRecord>> {
+    let tf = &function.function;
+    let mut study = Study::new(
+        tf.space()?,
+        Direction::Minimize,
+        sampler(sampler_name, seed)?,
+    )?;
+    (0..n)
+        .map(|i| {
+            let trial = study.ask()?;
+            let value = tf.evaluate(&trial.params)?;
+            study.tell(trial.id, Outcome::Value(value))?;
+            let params = trial
+                .params
+                .iter()
+                .map(|(name, v)| {
+                    let json = match v {
+                        Value::Double(x) | Value::Discrete(x) => serde_json::json!(x),
+                        Value::Int(k) => serde_json::json!(k),
+                        Value::Categorical(c) => serde_json::json!(c),
+                    };
+                    (name.to_owned(), json)
+                })
+                .collect();
+            Ok(TraceRecord {
+                function: tf.name().to_owned(),
+                sampler: sampler_name.to_owned(),
+                seed,
+                trial: i,
+                params,
+                value,
+            })
+        })
+        .collect()
 }
 
 /// Whether `sampler_name` can search `function`'s space (`false` for an
