@@ -110,11 +110,18 @@ impl RandomState {
 
     fn twist(&mut self) {
         let mt = &mut self.key;
-        for i in 0..N {
-            let y = (mt[i] & UPPER) | (mt[(i + 1) % N] & LOWER);
-            let mag = if y & 1 == 1 { MATRIX_A } else { 0 };
-            mt[i] = mt[(i + M) % N] ^ (y >> 1) ^ mag;
+        let mix = |upper: u32, lower: u32, far: u32| {
+            let y = (upper & UPPER) | (lower & LOWER);
+            far ^ (y >> 1) ^ (0_u32.wrapping_sub(y & 1) & MATRIX_A)
+        };
+        // The three ranges of the classic loop, without a modulo per word.
+        for i in 0..N - M {
+            mt[i] = mix(mt[i], mt[i + 1], mt[i + M]);
         }
+        for i in N - M..N - 1 {
+            mt[i] = mix(mt[i], mt[i + 1], mt[i + M - N]);
+        }
+        mt[N - 1] = mix(mt[N - 1], mt[0], mt[M - 1]);
         self.pos = 0;
     }
 
