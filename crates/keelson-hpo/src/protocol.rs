@@ -334,13 +334,13 @@ fn param_spec(p: &ParamDef) -> Result<ParamSpec> {
 
 /// The sampler the runner calls `name`, seeded: `random`, `sobol`, `tpe`
 /// (multivariate, as Optuna 5's default `TPESampler` that the anchor ran),
-/// `tpe_independent` (univariate, the anchor's `tpe_independent` and
-/// [`TpeSampler::new`]'s default) — both with `discrete` lists as
-/// categorical, which is how the anchor's runner gave them to Optuna, so
-/// that on the protocol's functions they make Optuna's suggestions —, `cmaes` ([`CmaEsSampler::new`]: the
-/// defaults of Optuna's `CmaEsSampler`, plus the margin for integers) and
-/// `gp` ([`GpSampler::new`], defaults as Optuna's `GPSampler`); an error
-/// for any other name.
+/// `tpe_independent` (univariate, the anchor's `tpe_independent`;
+/// otherwise [`TpeSampler::new`]'s defaults), both with `discrete` lists
+/// as categorical, as the anchor's runner gave them to Optuna, so that on
+/// the protocol's functions they make Optuna's suggestions; `cmaes`
+/// ([`CmaEsSampler::new`]: the defaults of Optuna's `CmaEsSampler`, plus
+/// the margin for integers) and `gp` ([`GpSampler::new`], defaults as
+/// Optuna's `GPSampler`); an error for any other name.
 ///
 /// ```
 /// use keelson_hpo::{protocol::sampler, Sampler};

@@ -83,10 +83,15 @@ fn lower_quantile(p: f64) -> f64 {
     }
 }
 
-/// The x with Φ(x) = p, for 0 < p < 1: through the lower tail on both
-/// sides (1 - p is exact for p >= 0.5).
+/// The x with Φ(x) = p: through the lower tail on both sides (1 - p is
+/// exact for p >= 0.5). A p rounded onto or past 0 or 1 gives the infinity
+/// on that side, for the caller to clip to its bound.
 fn quantile(p: f64) -> f64 {
-    if p > 0.5 {
+    if p <= 0.0 {
+        f64::NEG_INFINITY
+    } else if p >= 1.0 {
+        f64::INFINITY
+    } else if p > 0.5 {
         -lower_quantile(1.0 - p)
     } else {
         lower_quantile(p)
@@ -201,6 +206,15 @@ mod tests {
             };
             proptest::prop_assert!((back - q).abs() < 1e-12, "q {q}: {back}");
         }
+    }
+
+    #[test]
+    fn a_probability_rounded_past_the_ends_clips_to_the_bounds() {
+        assert_eq!(quantile(1.0 + f64::EPSILON), f64::INFINITY);
+        assert_eq!(quantile(-0.0), f64::NEG_INFINITY);
+        let t = Truncated::new(-0.5, 0.5);
+        assert_eq!(t.ppf(0.0), -0.5);
+        assert_eq!(t.ppf(1.0), 0.5);
     }
 
     #[test]
