@@ -524,6 +524,11 @@ struct Cache {
     /// history most bandwidths sit at the magic clip and do not change
     /// between asks.
     norms: Vec<(f64, f64)>,
+    /// Per trial and dimension (`n * dims`), the truncation of the last
+    /// kernel drawn from there, with the bits of the σ it was for: the
+    /// same σ gives the same truncation, and the "below" kernels drawn from
+    /// keep theirs between asks on a long history.
+    truncations: Vec<Option<(u64, Truncated)>>,
     /// Buffers reused by every mixture build instead of allocated per ask.
     scratch: Scratch,
 }
@@ -565,6 +570,7 @@ impl Cache {
                 let x = u.map_or(f64::NAN, |u| dim.internal(u));
                 self.coords.push(x);
                 self.norms.push((f64::NAN, f64::NAN));
+                self.truncations.push(None);
                 if let (Some(_), Some(sorted)) = (u, self.sorted.get_mut(j)) {
                     let key = (x, tie_rank(t as u32));
                     let at = sorted.partition_point(|e| (e.0, tie_rank(e.1)) <= key);
@@ -796,6 +802,10 @@ struct Mixture {
     /// ln of `factor`, built only when `factor` over- or underflows.
     log_factor: Option<Vec<f64>>,
     dims: Vec<Kernels>,
+    /// Per kernel, its trial (`u32::MAX` for the prior's).
+    trials: Vec<u32>,
+    /// Per dimension of `dims`, the space's dimension.
+    block: Vec<usize>,
     /// For a long history: the trials' kernels are in runs of neighbours, so
     /// a density sums only the runs near the point.
     window: Option<Window>,
@@ -828,7 +838,8 @@ impl TpeSampler {
         let below = self.mixture(block, dims, labels, Label::Below);
         let above = self.mixture(block, dims, labels, Label::Above);
         let n = self.options.n_ei_candidates;
-        let candidates = below.draw(&mut self.rng, n);
+        let n_dims = self.cache.dims.len();
+        let candidates = below.draw(&mut self.rng, n, &mut self.cache.truncations, n_dims);
         let mut scratch = Vec::new();
         let chunks = || candidates.chunks_exact(block.len());
         let log_l: Vec<f64> = chunks()
@@ -1099,6 +1110,12 @@ impl TpeSampler {
             factor,
             log_factor,
             dims: kernels,
+            trials: members
+                .iter()
+                .map(|&(t, _)| t)
+                .chain(std::iter::once(u32::MAX))
+                .collect(),
+            block: block.to_vec(),
             window,
         }
     }
@@ -1224,7 +1241,14 @@ impl Mixture {
     /// Draws `n` points (point-major) in Optuna's order of draws: a kernel
     /// for each by weight, then each categorical dimension's values, then
     /// each numeric dimension's, by the truncated normal's quantile.
-    fn draw(&self, rng: &mut RandomState, n: usize) -> Vec<f64> {
+    /// `truncations` is [`Cache::truncations`], `n_dims` its row length.
+    fn draw(
+        &self,
+        rng: &mut RandomState,
+        n: usize,
+        truncations: &mut [Option<(u64, Truncated)>],
+        n_dims: usize,
+    ) -> Vec<f64> {
         let width = self.dims.len();
         let last = self.cumulative.len().saturating_sub(1);
         let picks: Vec<usize> = (0..n)
@@ -1268,14 +1292,22 @@ impl Mixture {
             else {
                 continue;
             };
-            let mut truncated: Vec<Option<Truncated>> = vec![None; mu.len()];
+            let j = self.block.get(i).copied().unwrap_or(0);
+            let mut prior = None;
             for (c, &k) in picks.iter().enumerate() {
                 let q = rng.random_sample();
                 let (m, s) = (mu[k], sigma[k]);
-                let kernel = match truncated.get_mut(k) {
-                    Some(Some(t)) => *t,
-                    Some(slot) => *slot.insert(Truncated::new(-m / s, (1.0 - m) / s)),
-                    None => Truncated::new(-m / s, (1.0 - m) / s),
+                let fresh = || Truncated::new(-m / s, (1.0 - m) / s);
+                let slot = self
+                    .trials
+                    .get(k)
+                    .filter(|&&t| t != u32::MAX)
+                    .and_then(|&t| truncations.get_mut(t as usize * n_dims + j));
+                let kernel = match slot {
+                    // The same trial (so centre) and dimension, the same σ.
+                    Some(Some((bits, t))) if *bits == s.to_bits() => *t,
+                    Some(slot) => slot.insert((s.to_bits(), fresh())).1,
+                    None => *prior.get_or_insert_with(fresh),
                 };
                 let y = kernel.ppf(q) * s + m;
                 out[c * width + i] = match cells {
