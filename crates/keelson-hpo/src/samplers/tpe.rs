@@ -1298,16 +1298,16 @@ impl Mixture {
                 let q = rng.random_sample();
                 let (m, s) = (mu[k], sigma[k]);
                 let fresh = || Truncated::new(-m / s, (1.0 - m) / s);
-                let slot = self
-                    .trials
-                    .get(k)
-                    .filter(|&&t| t != u32::MAX)
-                    .and_then(|&t| truncations.get_mut(t as usize * n_dims + j));
-                let kernel = match slot {
-                    // The same trial (so centre) and dimension, the same σ.
-                    Some(Some((bits, t))) if *bits == s.to_bits() => *t,
-                    Some(slot) => slot.insert((s.to_bits(), fresh())).1,
-                    None => *prior.get_or_insert_with(fresh),
+                let trial = self.trials.get(k).copied().unwrap_or(u32::MAX);
+                let kernel = if trial == u32::MAX {
+                    *prior.get_or_insert_with(fresh)
+                } else {
+                    match truncations.get_mut(trial as usize * n_dims + j) {
+                        // The same trial (so centre) and dimension, the same σ.
+                        Some(Some((bits, t))) if *bits == s.to_bits() => *t,
+                        Some(slot) => slot.insert((s.to_bits(), fresh())).1,
+                        None => fresh(),
+                    }
                 };
                 let y = kernel.ppf(q) * s + m;
                 out[c * width + i] = match cells {
