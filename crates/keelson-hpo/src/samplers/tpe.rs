@@ -802,10 +802,6 @@ struct Mixture {
     /// ln of `factor`, built only when `factor` over- or underflows.
     log_factor: Option<Vec<f64>>,
     dims: Vec<Kernels>,
-    /// Per kernel, its trial (`u32::MAX` for the prior's).
-    trials: Vec<u32>,
-    /// Per dimension of `dims`, the space's dimension.
-    block: Vec<usize>,
     /// For a long history: the trials' kernels are in runs of neighbours, so
     /// a density sums only the runs near the point.
     window: Option<Window>,
@@ -836,10 +832,11 @@ struct Window {
 impl TpeSampler {
     fn sample_block(&mut self, block: &[usize], dims: &[Dim], labels: &[Label], point: &mut [f64]) {
         let below = self.mixture(block, dims, labels, Label::Below);
-        let above = self.mixture(block, dims, labels, Label::Above);
+        // Drawn before the "above" mixture is built, while the scratch
+        // still lists the "below" kernels' trials.
         let n = self.options.n_ei_candidates;
-        let n_dims = self.cache.dims.len();
-        let candidates = below.draw(&mut self.rng, n, &mut self.cache.truncations, n_dims);
+        let candidates = below.draw(&mut self.rng, n, block, &mut self.cache);
+        let above = self.mixture(block, dims, labels, Label::Above);
         let mut scratch = Vec::new();
         let chunks = || candidates.chunks_exact(block.len());
         let log_l: Vec<f64> = chunks()
@@ -1110,12 +1107,6 @@ impl TpeSampler {
             factor,
             log_factor,
             dims: kernels,
-            trials: members
-                .iter()
-                .map(|&(t, _)| t)
-                .chain(std::iter::once(u32::MAX))
-                .collect(),
-            block: block.to_vec(),
             window,
         }
     }
@@ -1241,14 +1232,17 @@ impl Mixture {
     /// Draws `n` points (point-major) in Optuna's order of draws: a kernel
     /// for each by weight, then each categorical dimension's values, then
     /// each numeric dimension's, by the truncated normal's quantile.
-    /// `truncations` is [`Cache::truncations`], `n_dims` its row length.
+    /// `block` holds the space's dimension of each of the mixture's, and
+    /// `cache.scratch` its trial kernels (the mixture was the last built).
     fn draw(
         &self,
         rng: &mut RandomState,
         n: usize,
-        truncations: &mut [Option<(u64, Truncated)>],
-        n_dims: usize,
+        block: &[usize],
+        cache: &mut Cache,
     ) -> Vec<f64> {
+        let n_dims = cache.dims.len();
+        let (trials, truncations) = (&cache.scratch.kernels, &mut cache.truncations);
         let width = self.dims.len();
         let last = self.cumulative.len().saturating_sub(1);
         let picks: Vec<usize> = (0..n)
@@ -1292,22 +1286,21 @@ impl Mixture {
             else {
                 continue;
             };
-            let j = self.block.get(i).copied().unwrap_or(0);
+            let j = block.get(i).copied().unwrap_or(0);
             let mut prior = None;
             for (c, &k) in picks.iter().enumerate() {
                 let q = rng.random_sample();
                 let (m, s) = (mu[k], sigma[k]);
                 let fresh = || Truncated::new(-m / s, (1.0 - m) / s);
-                let trial = self.trials.get(k).copied().unwrap_or(u32::MAX);
-                let kernel = if trial == u32::MAX {
-                    *prior.get_or_insert_with(fresh)
-                } else {
-                    match truncations.get_mut(trial as usize * n_dims + j) {
+                // Kernels past the trials' are the prior's.
+                let kernel = match trials.get(k) {
+                    None => *prior.get_or_insert_with(fresh),
+                    Some(&(trial, _)) => match truncations.get_mut(trial as usize * n_dims + j) {
                         // The same trial (so centre) and dimension, the same σ.
                         Some(Some((bits, t))) if *bits == s.to_bits() => *t,
                         Some(slot) => slot.insert((s.to_bits(), fresh())).1,
                         None => fresh(),
-                    }
+                    },
                 };
                 let y = kernel.ppf(q) * s + m;
                 out[c * width + i] = match cells {
