@@ -16,6 +16,7 @@ mod gp;
 mod grid;
 mod hyperband;
 mod nsga2;
+mod numpy_argsort;
 mod numpy_random;
 mod random;
 mod rungs;

@@ -35,6 +35,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::numpy_argsort::numpy_argsort;
 use super::numpy_random::RandomState;
 use super::truncnorm::Truncated;
 use super::{Context, Sampler};
@@ -292,9 +293,12 @@ impl TpeOptions {
 /// draws them: on a space Optuna can express, the same seed gives Optuna
 /// 5's suggestions, to rounding (with `multivariate` for Optuna's default
 /// sampler, and `discrete_as_categorical` for lists it was given as
-/// categorical). Ties among equal `int` or stepped coordinates are the
-/// exception: Optuna orders them by numpy's unstable sort, keelson by a
-/// fixed scramble, so histories with such ties part ways. The saved state
+/// categorical). Where trials share an `int` or stepped coordinate,
+/// Optuna's bandwidths depend on the order numpy's unstable argsort leaves
+/// them in, which depends on the CPU: keelson replays the order numpy
+/// gives on x86-64 with AVX2 (where the anchor was measured), so a history
+/// with such ties agrees with Optuna there and may part ways with an
+/// Optuna run on a machine without AVX2 or with AVX-512. The saved state
 /// is both streams' positions and the options, so a restored study
 /// continues exactly.
 ///
@@ -511,8 +515,12 @@ struct Cache {
     /// `n * dims` internal coordinates, NaN for an inactive parameter.
     coords: Vec<f64>,
     /// Per dimension, (coordinate, trial) of the trials where it is active,
-    /// sorted (ties by [`tie_rank`]): the bandwidth rule needs neighbours.
+    /// sorted (ties in trial order): the bandwidth rule needs neighbours.
     sorted: Vec<Vec<(f64, u32)>>,
+    /// Per dimension, whether two trials share a coordinate there: a
+    /// group's bandwidths then follow numpy's order among the equal ones
+    /// ([`numpy_argsort`]) instead of `sorted`'s.
+    tied: Vec<bool>,
     /// (Z-order key, trial) of every trial, sorted: nearby trials are
     /// mostly adjacent, so runs of kernels in this order have small boxes
     /// (see [`Window`]).
@@ -561,6 +569,7 @@ impl Cache {
             *self = Cache {
                 dims: dims.to_vec(),
                 sorted: vec![Vec::new(); dims.len()],
+                tied: vec![false; dims.len()],
                 ..Cache::default()
             };
         }
@@ -571,9 +580,12 @@ impl Cache {
                 self.coords.push(x);
                 self.norms.push((f64::NAN, f64::NAN));
                 self.truncations.push(None);
-                if let (Some(_), Some(sorted)) = (u, self.sorted.get_mut(j)) {
-                    let key = (x, tie_rank(t as u32));
-                    let at = sorted.partition_point(|e| (e.0, tie_rank(e.1)) <= key);
+                if let (Some(_), Some(sorted), Some(tied)) =
+                    (u, self.sorted.get_mut(j), self.tied.get_mut(j))
+                {
+                    // Later trials go after equal coordinates.
+                    let at = sorted.partition_point(|e| e.0 <= x);
+                    *tied |= at > 0 && sorted[at - 1].0 == x;
                     sorted.insert(at, (x, t as u32));
                 }
             }
@@ -588,6 +600,22 @@ impl Cache {
         }
         self.n = trials.len();
         Ok(())
+    }
+
+    /// (coordinate, trial) of `trials` (in trial order) along `dim`, in the
+    /// order Optuna's bandwidth rule sees them: numpy's argsort of the
+    /// coordinates in trial order. The rule gives a run of equal
+    /// coordinates' outer kernels the gaps to the next values and the inner
+    /// ones nothing (the clip), so which is which matters.
+    fn in_numpy_order(&self, trials: &[u32], dim: usize) -> Vec<(f64, u32)> {
+        let xs: Vec<f64> = trials
+            .iter()
+            .map(|&t| self.coord(t as usize, dim))
+            .collect();
+        numpy_argsort(&xs)
+            .into_iter()
+            .filter_map(|r| Some((*xs.get(r)?, *trials.get(r)?)))
+            .collect()
     }
 
     fn coord(&self, trial: usize, dim: usize) -> f64 {
@@ -626,18 +654,6 @@ fn zorder_key(coords: &[f64], dims: &[Dim]) -> u64 {
         }
     }
     key
-}
-
-/// The order among trials with equal coordinates (common on stepped and
-/// categorical-like lattices), a fixed scramble of the trial id: the
-/// bandwidth rule gives a tied group's outer kernels the gaps to the next
-/// values and the inner ones the clipped minimum, and Optuna's unstable sort
-/// leaves ties in no particular order. Ordering them by id instead would
-/// always hand the wide kernels to a group's oldest and newest trials, which
-/// measurably hurt (`mixed_train_loss`: 3x the median regret at 200 trials).
-/// Multiplying by an odd constant is a bijection, so ranks never tie.
-fn tie_rank(trial: u32) -> u64 {
-    u64::from(trial).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// A trial's role in this suggestion.
@@ -1011,9 +1027,16 @@ impl TpeSampler {
             }
             // Optuna 5's rule in both modes (its multivariate Scott's rule
             // is gone): each kernel's bandwidth from its neighbours along
-            // this dimension. The cache keeps every dimension sorted (ties
-            // by `tie_rank`), so the members' order is a filter away.
-            let sorted = self.cache.sorted.get(j).map_or(&[][..], |s| s);
+            // this dimension. The cache keeps every dimension sorted, so the
+            // members' order is a filter away, unless equal coordinates
+            // need numpy's order.
+            let numpy_order;
+            let sorted = if self.cache.tied.get(j).copied().unwrap_or(false) {
+                numpy_order = self.cache.in_numpy_order(&scratch.ids, j);
+                &numpy_order[..]
+            } else {
+                self.cache.sorted.get(j).map_or(&[][..], |s| s)
+            };
             let members_sorted = sorted.iter().filter_map(|&(x, t)| {
                 // 1 + the kernel index; 0 (none) and `PENDING` (never
                 // reached by the kernel order) are not kernels.
@@ -1636,8 +1659,7 @@ mod tests {
 
     /// The history of `mixture_matches_optuna_5`: 40 trials of a
     /// low-discrepancy walk over x in [-5, 10] and an int n in [0, 63]
-    /// (no two trials share an n: Optuna orders ties as its unstable sort
-    /// leaves them, keelson by [`tie_rank`]).
+    /// (no two trials share an n, so no tie order is involved).
     fn walk_history(n: u32) -> Result<(SearchSpace, Vec<TrialRecord>)> {
         use crate::space::{ParamSpec, Value};
         let space = SearchSpace::new([
