@@ -18,6 +18,7 @@ mod hyperband;
 mod nsga2;
 mod numpy_argsort;
 mod numpy_random;
+mod numpy_sum;
 mod random;
 mod rungs;
 mod sobol;

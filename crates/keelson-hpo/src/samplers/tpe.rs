@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use super::numpy_argsort::numpy_argsort;
 use super::numpy_random::RandomState;
+use super::numpy_sum::pairwise_sum;
 use super::truncnorm::Truncated;
 use super::{Context, Sampler};
 use crate::space::{Distribution, ParamKind, Params, SearchSpace};
@@ -174,12 +175,16 @@ impl Weights {
         const FLAT: usize = 25;
         match self {
             Weights::Ramp if n >= FLAT && i < n - FLAT => {
+                // numpy's `linspace(1 / n, 1, n - 25)`, rounded as it
+                // rounds: i steps from the start, the last exactly 1.
                 let ramp = n - FLAT;
                 let lo = 1.0 / n as f64;
                 if ramp == 1 {
                     lo
+                } else if i + 1 == ramp {
+                    1.0
                 } else {
-                    lo + (1.0 - lo) * i as f64 / (ramp - 1) as f64
+                    i as f64 * ((1.0 - lo) / (ramp - 1) as f64) + lo
                 }
             }
             _ => 1.0,
@@ -794,9 +799,12 @@ enum Kernels {
         cells: Option<usize>,
     },
     /// Categorical rows: the observed index (`u32::MAX` for the prior's
-    /// uniform row) and the log-probabilities of hitting it or another one.
+    /// uniform row), the probabilities of hitting it or another one, and
+    /// their logarithms.
     Categorical {
         observed: Vec<u32>,
+        hit: Vec<f64>,
+        miss: Vec<f64>,
         log_hit: Vec<f64>,
         log_miss: Vec<f64>,
         choices: usize,
@@ -853,44 +861,17 @@ impl TpeSampler {
         let n = self.options.n_ei_candidates;
         let candidates = below.draw(&mut self.rng, n, block, &mut self.cache);
         let above = self.mixture(block, dims, labels, Label::Above);
-        let mut scratch = Vec::new();
-        let chunks = || candidates.chunks_exact(block.len());
-        let log_l: Vec<f64> = chunks()
-            .map(|c| below.log_density(c, &mut scratch))
-            .collect();
-        // The score is ln l - ln g. A lower bound of g (from the kernels
-        // nearest each candidate) bounds its score from above; candidates
-        // are scored in the order of their bounds, and one whose bound
-        // cannot beat the best score so far is skipped: same choice, a
-        // fraction of the work on a long history.
-        let bounds: Vec<f64> = chunks()
-            .zip(&log_l)
-            .map(|(c, l)| match above.log_density_floor(c, &mut scratch) {
-                Some(floor) => l - floor + BOUND_SLACK,
-                None => f64::INFINITY,
-            })
-            .collect();
-        let mut order: Vec<usize> = (0..bounds.len()).collect();
-        order.sort_by(|&a, &b| bounds[b].total_cmp(&bounds[a]).then(a.cmp(&b)));
-        let mut best = (f64::NEG_INFINITY, 0);
-        for i in order {
-            // Ties keep the first candidate; NaN (both densities zero)
-            // never wins, and a NaN bound rules nothing out.
-            let bound = bounds[i];
-            if bound < best.0 || (bound == best.0 && i > best.1) {
-                continue;
-            }
-            let Some(candidate) = chunks().nth(i) else {
-                continue;
-            };
-            let score = log_l[i] - above.log_density(candidate, &mut scratch);
-            if score > best.0 || (score == best.0 && i < best.1) {
-                best = (score, i);
-            }
-        }
+        let categorical = block
+            .iter()
+            .all(|&j| matches!(dims.get(j), Some(Dim::Categorical { .. })));
+        let best = if categorical {
+            best_categorical(&candidates, block.len(), &below, &above)
+        } else {
+            best_candidate(&candidates, block.len(), &below, &above)
+        };
         let chosen = candidates
             .chunks_exact(block.len())
-            .nth(best.1)
+            .nth(best)
             .unwrap_or(&[]);
         for (&j, &x) in block.iter().zip(chosen) {
             if let (Some(u), Some(dim)) = (point.get_mut(j), dims.get(j)) {
@@ -982,7 +963,12 @@ impl TpeSampler {
         let k = n_obs + 1;
         let mut weights: Vec<f64> = members.iter().map(|m| m.1).collect();
         weights.push(if n_obs == 0 { 1.0 } else { o.prior_weight });
-        let total: f64 = weights.iter().sum();
+        // numpy's sum, as Optuna adds the weights up: its rounding decides
+        // between categorical choices that score alike. (A windowed
+        // mixture's kernels are not in trial order, but only the "above"
+        // side of a numeric block is windowed, whose densities are summed
+        // to 1e-7 anyway.)
+        let total = pairwise_sum(&weights);
         // Each kernel's weight over its normalizers, as a product (and, in
         // case the product leaves f64's range, as a sum of logs below).
         let mut factor: Vec<f64> = weights.iter().map(|w| w / total).collect();
@@ -1008,19 +994,13 @@ impl TpeSampler {
                     .map(|&(t, _)| self.cache.coord(t as usize, j))
             };
             if let Dim::Categorical { choices } = dim {
-                let m = choices as f64;
-                let share = o.prior_weight / k as f64;
-                let norm = (share * m + 1.0).ln();
-                let mut observed: Vec<u32> = obs().map(|x| x as u32).collect();
-                let mut log_hit = vec![(share + 1.0).ln() - norm; n_obs];
-                let mut log_miss = vec![share.ln() - norm; n_obs];
-                observed.push(u32::MAX);
-                log_hit.push(-m.ln());
-                log_miss.push(-m.ln());
+                let (observed, hit, miss) = categorical_rows(obs(), choices, o.prior_weight, k);
                 kernels.push(Kernels::Categorical {
                     observed,
-                    log_hit,
-                    log_miss,
+                    log_hit: hit.iter().map(|p| p.ln()).collect(),
+                    log_miss: miss.iter().map(|p| p.ln()).collect(),
+                    hit,
+                    miss,
                     choices,
                 });
                 continue;
@@ -1208,6 +1188,110 @@ fn inverse_kernel_norm(m: f64, is: f64, cells: Option<usize>) -> f64 {
     if mass == 1.0 { density } else { density / mass }
 }
 
+/// The index of the candidate (`width` coordinates each) with the highest
+/// score ln l − ln g; ties keep the first, and NaN (both densities zero)
+/// never wins. A lower bound of g (from the kernels nearest each
+/// candidate) bounds a score from above; candidates are scored in the
+/// order of their bounds, and one whose bound cannot beat the best score
+/// so far is skipped: the same choice, a fraction of the work on a long
+/// history.
+fn best_candidate(candidates: &[f64], width: usize, below: &Mixture, above: &Mixture) -> usize {
+    let mut scratch = Vec::new();
+    let chunks = || candidates.chunks_exact(width);
+    let log_l: Vec<f64> = chunks()
+        .map(|c| below.log_density(c, &mut scratch))
+        .collect();
+    let bounds: Vec<f64> = chunks()
+        .zip(&log_l)
+        .map(|(c, l)| match above.log_density_floor(c, &mut scratch) {
+            Some(floor) => l - floor + BOUND_SLACK,
+            None => f64::INFINITY,
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..bounds.len()).collect();
+    order.sort_by(|&a, &b| bounds[b].total_cmp(&bounds[a]).then(a.cmp(&b)));
+    let mut best = (f64::NEG_INFINITY, 0);
+    for i in order {
+        // A NaN bound rules nothing out.
+        let bound = bounds[i];
+        if bound < best.0 || (bound == best.0 && i > best.1) {
+            continue;
+        }
+        let Some(candidate) = chunks().nth(i) else {
+            continue;
+        };
+        let score = log_l[i] - above.log_density(candidate, &mut scratch);
+        if score > best.0 || (score == best.0 && i < best.1) {
+            best = (score, i);
+        }
+    }
+    best.1
+}
+
+/// [`best_candidate`] for a block of categorical dimensions only, scored
+/// with Optuna's own arithmetic ([`Mixture::categorical_log_density`]):
+/// the first of the best scores wins, as in numpy's argmax.
+fn best_categorical(candidates: &[f64], width: usize, below: &Mixture, above: &Mixture) -> usize {
+    let mut best = (f64::NEG_INFINITY, 0);
+    for (i, c) in candidates.chunks_exact(width).enumerate() {
+        let score = below.categorical_log_density(c) - above.categorical_log_density(c);
+        if score > best.0 {
+            best = (score, i);
+        }
+    }
+    best.1
+}
+
+/// Optuna's categorical kernels: a trial's row puts `prior_weight /
+/// kernels` on every choice and 1 more on its own, the prior's row the
+/// share alone, and each row is divided by its own sum, numpy's (whose
+/// rounding depends on where the 1 sits, so it is worked out per choice).
+/// Per kernel (the trials', then the prior's): the observed choice
+/// (`u32::MAX` for the prior), the probability of that choice and of any
+/// other one. With no trial, the prior's row is `1 / choices` throughout,
+/// as Optuna builds it.
+fn categorical_rows(
+    observed: impl Iterator<Item = f64>,
+    choices: usize,
+    prior_weight: f64,
+    kernels: usize,
+) -> (Vec<u32>, Vec<f64>, Vec<f64>) {
+    let share = prior_weight / kernels as f64;
+    let row = |seen: Option<usize>| {
+        let cells: Vec<f64> = (0..choices)
+            .map(|c| if Some(c) == seen { share + 1.0 } else { share })
+            .collect();
+        // numpy's division leaves a row that sums to 0 as it is.
+        let sum = match pairwise_sum(&cells) {
+            0.0 => 1.0,
+            sum => sum,
+        };
+        ((share + 1.0) / sum, share / sum)
+    };
+    let per_choice: Vec<(f64, f64)> = (0..choices).map(|c| row(Some(c))).collect();
+    let (mut seen, mut hit, mut miss) = (Vec::new(), Vec::new(), Vec::new());
+    for x in observed {
+        // `as` saturates, and sends NaN to 0.
+        let c = x as u32;
+        let (h, m) = per_choice
+            .get(c as usize)
+            .copied()
+            .unwrap_or_else(|| row(None));
+        seen.push(c);
+        hit.push(h);
+        miss.push(m);
+    }
+    let prior = if seen.is_empty() {
+        1.0 / choices as f64
+    } else {
+        row(None).1
+    };
+    seen.push(u32::MAX);
+    hit.push(prior);
+    miss.push(prior);
+    (seen, hit, miss)
+}
+
 /// Optuna 5's neighbour bandwidths: each kernel as wide as the larger gap
 /// to its neighbours among the sorted observations and the bounds 0 and 1;
 /// without `consider_endpoints` the outermost ones (when there are two or
@@ -1278,16 +1362,17 @@ impl Mixture {
         for (i, dim) in self.dims.iter().enumerate() {
             let Kernels::Categorical {
                 observed,
-                log_hit,
-                log_miss,
+                hit,
+                miss,
                 choices,
+                ..
             } = dim
             else {
                 continue;
             };
             for (c, &k) in picks.iter().enumerate() {
                 let r = rng.random_sample();
-                let (hit, miss) = (log_hit[k].exp(), log_miss[k].exp());
+                let (hit, miss) = (hit[k], miss[k]);
                 let seen = observed[k] as usize;
                 // The first choice whose cumulative probability reaches r;
                 // the last one's is 1 by definition.
@@ -1337,6 +1422,44 @@ impl Mixture {
 
     /// ln of the mixture's density (mass, for stepped and categorical
     /// dimensions) at `x`.
+    /// The log density at a point of a block of categorical dimensions
+    /// only, computed as Optuna computes it, to the bit: per kernel the
+    /// rows' log probabilities plus its log weight, then the largest term
+    /// plus ln Σ exp(term − largest), with numpy's sum. Two choices that
+    /// score alike in exact arithmetic (the same counts among a group's
+    /// trials) then tie, or part by rounding, as they do in Optuna, which
+    /// decides which of them it suggests.
+    fn categorical_log_density(&self, x: &[f64]) -> f64 {
+        let mut terms = vec![0.0; self.factor.len()];
+        for (dim, &xi) in self.dims.iter().zip(x) {
+            if let Kernels::Categorical {
+                observed,
+                log_hit,
+                log_miss,
+                ..
+            } = dim
+            {
+                let xi = xi as u32;
+                for (((t, &o), &h), &m) in terms.iter_mut().zip(observed).zip(log_hit).zip(log_miss)
+                {
+                    *t += if o == xi { h } else { m };
+                }
+            }
+        }
+        // With no numeric dimension the factors are the normalized weights.
+        for (t, f) in terms.iter_mut().zip(&self.factor) {
+            *t += f.ln();
+        }
+        let top = match terms.iter().copied().fold(f64::NEG_INFINITY, f64::max) {
+            f64::NEG_INFINITY => 0.0,
+            top => top,
+        };
+        for t in &mut terms {
+            *t = (*t - top).exp();
+        }
+        pairwise_sum(&terms).ln() + top
+    }
+
     fn log_density(&self, x: &[f64], acc: &mut Vec<f64>) -> f64 {
         if let Some(v) = self.window.as_ref().and_then(|w| self.windowed(w, x, acc)) {
             return v;
@@ -1629,6 +1752,19 @@ mod tests {
         let narrow = log_cell_mass(2.0, 2.01);
         let want = (crate::normal::cdf(2.01) - crate::normal::cdf(2.0)).ln();
         assert!((narrow - want).abs() < 1e-3, "{narrow} vs {want}");
+    }
+
+    #[test]
+    fn the_ramp_rounds_as_numpy_linspace_does() {
+        // numpy 2.4.6: np.linspace(1 / 100, 1, 75), whose i-th value is
+        // i * step + start (the 17th here differs in its last bit from
+        // start + (1 - start) * i / 74), and the last exactly 1.
+        let w = Weights::Ramp.weights(100);
+        assert_eq!(w[0], 0.01);
+        assert_eq!(w[1], 0.02337837837837838);
+        assert_eq!(w[17], 0.23743243243243245);
+        assert_eq!(w[73], 0.9866216216216217);
+        assert_eq!(&w[74..], [1.0; 26]);
     }
 
     fn neighbour_sigmas(sorted: &[f64], consider_endpoints: bool) -> Vec<f64> {
