@@ -80,23 +80,43 @@ fn parse_args() -> Result<Args, String> {
 
 fn main() -> ExitCode {
     match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        // A reader that stopped reading (`| head`) ends the run, no error.
+        Ok(()) | Err(Stop::Closed) => ExitCode::SUCCESS,
+        Err(Stop::Failed(e)) => {
             eprintln!("hpo_protocol: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn print(record: &Record) -> Result<(), String> {
-    println!(
-        "{}",
-        serde_json::to_string(record).map_err(|e| e.to_string())?
-    );
-    Ok(())
+/// Why a run ended early.
+enum Stop {
+    /// Standard output was closed.
+    Closed,
+    Failed(String),
 }
 
-fn run() -> Result<(), String> {
+impl From<String> for Stop {
+    fn from(e: String) -> Stop {
+        Stop::Failed(e)
+    }
+}
+
+/// Writes one line to standard output; `println!` would panic once the
+/// reader has gone.
+fn emit(line: impl std::fmt::Display) -> Result<(), Stop> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}").map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Stop::Closed,
+        _ => Stop::Failed(format!("writing the output: {e}")),
+    })
+}
+
+fn print(record: &Record) -> Result<(), Stop> {
+    emit(serde_json::to_string(record).map_err(|e| e.to_string())?)
+}
+
+fn run() -> Result<(), Stop> {
     let args = parse_args()?;
     let text = std::fs::read_to_string(&args.path).map_err(|e| format!("{}: {e}", args.path))?;
     let protocol = Protocol::from_json(&text).map_err(|e| e.to_string())?;
@@ -139,7 +159,7 @@ fn run() -> Result<(), String> {
                 records.extend(rs);
             }
         }
-        println!("\n{}", protocol::timing_markdown(&records));
+        emit(format_args!("\n{}", protocol::timing_markdown(&records)))?;
         return Ok(());
     }
     let seeds = args.seeds.clone().unwrap_or_else(|| protocol.seeds.clone());
@@ -161,7 +181,7 @@ fn run() -> Result<(), String> {
                 if args.trace {
                     let n = protocol.budgets.iter().copied().max().unwrap_or(0);
                     for t in protocol::trace(f, s, seed, n).map_err(|e| e.to_string())? {
-                        println!("{}", serde_json::to_string(&t).map_err(|e| e.to_string())?);
+                        emit(serde_json::to_string(&t).map_err(|e| e.to_string())?)?;
                     }
                     continue;
                 }
@@ -174,7 +194,7 @@ fn run() -> Result<(), String> {
         }
     }
     if args.summary {
-        println!("\n{}", protocol::summary_markdown(&records));
+        emit(format_args!("\n{}", protocol::summary_markdown(&records)))?;
     }
     Ok(())
 }
