@@ -13,7 +13,10 @@
 //! handled by the cube, and a uniform `int` or stepped `double` — or a
 //! `discrete` list — is a row of equal cells whose kernels are integrated
 //! over the cell, as Optuna's discrete kernels are. `categorical` parameters
-//! get Optuna's categorical kernels (one-hot plus the prior's share).
+//! get Optuna's categorical kernels (one-hot plus the prior's share); a
+//! block of categorical parameters only is scored with Optuna's own
+//! floating-point arithmetic, since two of its choices often score alike
+//! in exact arithmetic and Optuna's rounding picks between them.
 //!
 //! Bandwidths follow Optuna 5 in both modes: along each dimension, the
 //! larger gap to the neighbouring observations (Optuna 4's Scott's rule for
@@ -861,9 +864,10 @@ impl TpeSampler {
         let n = self.options.n_ei_candidates;
         let candidates = below.draw(&mut self.rng, n, block, &mut self.cache);
         let above = self.mixture(block, dims, labels, Label::Above);
-        let categorical = block
-            .iter()
-            .all(|&j| matches!(dims.get(j), Some(Dim::Categorical { .. })));
+        let categorical = !block.is_empty()
+            && block
+                .iter()
+                .all(|&j| matches!(dims.get(j), Some(Dim::Categorical { .. })));
         let best = if categorical {
             best_categorical(&candidates, block.len(), &below, &above)
         } else {
@@ -1420,8 +1424,6 @@ impl Mixture {
         out
     }
 
-    /// ln of the mixture's density (mass, for stepped and categorical
-    /// dimensions) at `x`.
     /// The log density at a point of a block of categorical dimensions
     /// only, computed as Optuna computes it, to the bit: per kernel the
     /// rows' log probabilities plus its log weight, then the largest term
@@ -1460,6 +1462,8 @@ impl Mixture {
         pairwise_sum(&terms).ln() + top
     }
 
+    /// ln of the mixture's density (mass, for stepped and categorical
+    /// dimensions) at `x`.
     fn log_density(&self, x: &[f64], acc: &mut Vec<f64>) -> f64 {
         if let Some(v) = self.window.as_ref().and_then(|w| self.windowed(w, x, acc)) {
             return v;
