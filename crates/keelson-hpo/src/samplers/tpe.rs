@@ -1273,14 +1273,13 @@ fn categorical_rows(
         ((share + 1.0) / sum, share / sum)
     };
     let per_choice: Vec<(f64, f64)> = (0..choices).map(|c| row(Some(c))).collect();
+    // A coordinate past the choices (never from `encode`) gets the prior's row.
+    let prior_row = row(None);
     let (mut seen, mut hit, mut miss) = (Vec::new(), Vec::new(), Vec::new());
     for x in observed {
         // `as` saturates, and sends NaN to 0.
         let c = x as u32;
-        let (h, m) = per_choice
-            .get(c as usize)
-            .copied()
-            .unwrap_or_else(|| row(None));
+        let (h, m) = per_choice.get(c as usize).copied().unwrap_or(prior_row);
         seen.push(c);
         hit.push(h);
         miss.push(m);
@@ -1288,7 +1287,7 @@ fn categorical_rows(
     let prior = if seen.is_empty() {
         1.0 / choices as f64
     } else {
-        row(None).1
+        prior_row.1
     };
     seen.push(u32::MAX);
     hit.push(prior);
