@@ -32,9 +32,12 @@
 //! sums only the runs of kernels near the point ([`Window`]), and
 //! candidates whose score is bounded below the best so far are not scored;
 //! all of these leave the choice unchanged. The buffers that order a
-//! mixture's kernels are kept between asks ([`Scratch`]), and the "below"
-//! group is the best `n_below` trials found in one pass, not a selection
-//! over all of them.
+//! mixture's kernels are kept between asks ([`Scratch`]), and so is each
+//! block's "above" mixture, updated rather than rebuilt where an ask only
+//! adds trials to it ([`kept`]); the "below" group is the best `n_below`
+//! trials found in one pass, not a selection over all of them.
+
+mod kept;
 
 use serde::{Deserialize, Serialize};
 
@@ -547,6 +550,9 @@ struct Cache {
     truncations: Vec<Option<(u64, Truncated)>>,
     /// Buffers reused by every mixture build instead of allocated per ask.
     scratch: Scratch,
+    /// Per block, the "above" mixture of the last ask, updated rather than
+    /// rebuilt where the next ask only adds trials to it ([`kept`]).
+    kept: Vec<kept::Kept>,
 }
 
 /// Working buffers of [`TpeSampler::mixture`]: no state, only capacity kept
@@ -561,6 +567,10 @@ struct Scratch {
     slot: Vec<u32>,
     /// The kernels' (trial, weight), in kernel order.
     kernels: Vec<(u32, f64)>,
+    /// Per dimension of the block, the factor each kernel's normalizer put
+    /// on its weight, in kernel order (the prior's last); what a
+    /// kept mixture needs to redo the weights alone.
+    norms: Vec<Vec<f64>>,
 }
 
 /// Marks a member whose kernel index is not known yet in [`Scratch::slot`].
@@ -792,7 +802,7 @@ fn groups(space: &SearchSpace, dims: &[Dim], options: &TpeOptions) -> Vec<Vec<us
 }
 
 /// One dimension of a Parzen mixture, kernel-major.
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Kernels {
     /// Truncated normals on [0, 1]; `cells` for a stepped coordinate.
     Numeric {
@@ -820,7 +830,7 @@ enum Kernels {
 /// and normalizers, the shape term (<= 0) what depends on the point. Adding
 /// up `factor * exp(shape)` needs no logarithm per kernel; only when that
 /// sum under- or overflows (hundreds of dimensions) is it redone in logs.
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Mixture {
     /// Normalized weights, cumulative, for drawing a kernel.
     cumulative: Vec<f64>,
@@ -838,7 +848,7 @@ struct Mixture {
 /// run's kernels lie close together (sorted along the one numeric
 /// dimension, or in Z-order over several), with the box in which each run
 /// can matter. The prior's kernel (last) is always summed.
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Window {
     /// Indices into `Mixture::dims` of the numeric dimensions.
     dims: Vec<usize>,
@@ -863,7 +873,7 @@ impl TpeSampler {
         // still lists the "below" kernels' trials.
         let n = self.options.n_ei_candidates;
         let candidates = below.draw(&mut self.rng, n, block, &mut self.cache);
-        let above = self.mixture(block, dims, labels, Label::Above);
+        let above = self.above(block, dims, labels);
         let categorical = !block.is_empty()
             && block
                 .iter()
@@ -882,6 +892,7 @@ impl TpeSampler {
                 *u = dim.unit(x).clamp(0.0, 1.0);
             }
         }
+        self.keep(block, above);
     }
 
     /// The Parzen mixture of the trials of one group active in this block
@@ -990,7 +1001,8 @@ impl TpeSampler {
             cumulative.iter_mut().for_each(|c| *c /= acc);
         }
         let mut kernels = Vec::with_capacity(block.len());
-        for &j in block {
+        scratch.norms.resize_with(block.len(), Vec::new);
+        for (dim_index, &j) in block.iter().enumerate() {
             let dim = dims.get(j).copied().unwrap_or(Dim::Constant);
             let obs = || {
                 members
@@ -1046,45 +1058,20 @@ impl TpeSampler {
             // One pass per kernel: clip, normalizer into the factor, 1/σ.
             let mut inv_sigma = Vec::with_capacity(k);
             let n_dims = self.cache.dims.len();
-            let inv_min_sigma = 1.0 / min_sigma;
+            let clip = Clip::new(min_sigma);
+            let mut norms = std::mem::take(&mut scratch.norms[dim_index]);
+            norms.clear();
             for (i, ((s, &m), f)) in sigma.iter_mut().zip(&mu).zip(factor.iter_mut()).enumerate() {
-                // Comparisons, not f64::clamp: it checks its bounds on every
-                // call. A clipped σ (most, on a long history) reuses the
-                // one division by the clip: the same 1/σ, bit for bit.
-                let is;
-                (*s, is) = if *s < min_sigma {
-                    (min_sigma, inv_min_sigma)
-                } else if *s > 1.0 {
-                    (1.0, 1.0)
-                } else {
-                    (*s, 1.0 / *s)
-                };
-                // Both bounds beyond 8.5 σ: no erfc, nothing to cache.
-                let far = m * is > 8.5 && (1.0 - m) * is > 8.5;
-                let slot = if far {
-                    None
-                } else {
-                    members
-                        .get(i)
-                        .and_then(|&(t, _)| self.cache.norms.get_mut(t as usize * n_dims + j))
-                };
-                *f *= match slot {
-                    // The same trial (so centre) and dimension, the same 1/σ.
-                    Some(&mut (was, norm)) if was.to_bits() == is.to_bits() => norm,
-                    Some(slot) => {
-                        let norm = inverse_kernel_norm(m, is, cells);
-                        *slot = (is, norm);
-                        norm
-                    }
-                    // Both tails round to 0, the mass to 1:
-                    // `inverse_kernel_norm`'s density alone.
-                    None if far && cells.is_none() => is * FRAC_1_SQRT_2PI,
-                    None if far => 1.0,
-                    // The prior's kernel.
-                    None => inverse_kernel_norm(m, is, cells),
-                };
+                let slot = members
+                    .get(i)
+                    .map(|&(t, _)| (&mut self.cache.norms[..], t as usize * n_dims + j));
+                let (clipped, is, norm) = clip.kernel(*s, m, cells, slot);
+                *s = clipped;
+                *f *= norm;
+                norms.push(norm);
                 inv_sigma.push(is);
             }
+            scratch.norms[dim_index] = norms;
             kernels.push(Kernels::Numeric {
                 mu,
                 sigma,
@@ -1123,8 +1110,7 @@ impl Window {
     /// The runs of the trial kernels (all but the last) of a mixture, with
     /// their boxes along the numeric dimensions `dims` (into `kernels`).
     fn new(dims: Vec<usize>, kernels: &[Kernels], factor: &[f64]) -> Window {
-        let trials = factor.len().saturating_sub(1);
-        let runs = trials.div_ceil(RUN);
+        let runs = factor.len().saturating_sub(1).div_ceil(RUN);
         let mut window = Window {
             lo: Vec::with_capacity(runs * dims.len()),
             hi: Vec::with_capacity(runs * dims.len()),
@@ -1133,9 +1119,33 @@ impl Window {
             factor: Vec::with_capacity(runs),
             dims,
         };
+        window.refresh(0, kernels, factor);
+        window
+    }
+
+    /// Redoes the boxes of the runs from the one holding kernel `from` on
+    /// (the kernels before it kept their centres and bandwidths), and every
+    /// run's factor.
+    fn refresh(&mut self, from: usize, kernels: &[Kernels], factor: &[f64]) {
+        let trials = factor.len().saturating_sub(1);
+        let first = from / RUN;
+        let kept = (first * self.dims.len()).min(self.lo.len());
+        for boxes in [
+            &mut self.lo,
+            &mut self.hi,
+            &mut self.core_lo,
+            &mut self.core_hi,
+        ] {
+            boxes.truncate(kept);
+        }
+        self.factor.clear();
         for start in (0..trials).step_by(RUN) {
             let end = (start + RUN).min(trials);
-            for &d in &window.dims {
+            self.factor.push(factor[start..end].iter().sum());
+            if start < first * RUN {
+                continue;
+            }
+            for &d in &self.dims {
                 let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
                 let (mut core_lo, mut core_hi) = (f64::INFINITY, f64::NEG_INFINITY);
                 if let Some(Kernels::Numeric {
@@ -1158,14 +1168,76 @@ impl Window {
                     (lo, hi) = (f64::NEG_INFINITY, f64::INFINITY);
                     (core_lo, core_hi) = (lo, hi);
                 }
-                window.lo.push(lo);
-                window.hi.push(hi);
-                window.core_lo.push(core_lo);
-                window.core_hi.push(core_hi);
+                self.lo.push(lo);
+                self.hi.push(hi);
+                self.core_lo.push(core_lo);
+                self.core_hi.push(core_hi);
             }
-            window.factor.push(factor[start..end].iter().sum());
         }
-        window
+    }
+}
+
+/// The magic clip of a mixture's bandwidths: each is kept within
+/// `[min, 1]`, and a clipped one reuses the one division by the clip.
+#[derive(Clone, Copy)]
+struct Clip {
+    min: f64,
+    inv_min: f64,
+}
+
+impl Clip {
+    fn new(min: f64) -> Clip {
+        Clip {
+            min,
+            inv_min: 1.0 / min,
+        }
+    }
+
+    /// A kernel's bandwidth `s` (from the neighbour rule) clipped, its
+    /// inverse and the factor its normalizer puts on the kernel's weight,
+    /// for a kernel centred at `m`. `slot` is [`Cache::norms`] and the
+    /// trial kernel's index there (`None` for the prior's kernel): the entry
+    /// is read when it holds the same 1/σ and written when it does not, and
+    /// not looked up where no erfc is needed.
+    #[inline]
+    fn kernel(
+        self,
+        s: f64,
+        m: f64,
+        cells: Option<usize>,
+        slot: Option<(&mut [(f64, f64)], usize)>,
+    ) -> (f64, f64, f64) {
+        // Comparisons, not f64::clamp: it checks its bounds on every call.
+        // A clipped σ (most, on a long history) reuses the one division by
+        // the clip: the same 1/σ, bit for bit.
+        let (s, is) = if s < self.min {
+            (self.min, self.inv_min)
+        } else if s > 1.0 {
+            (1.0, 1.0)
+        } else {
+            (s, 1.0 / s)
+        };
+        // Both bounds beyond 8.5 σ: no erfc, nothing to cache.
+        let far = m * is > 8.5 && (1.0 - m) * is > 8.5;
+        let slot = slot
+            .filter(|_| !far)
+            .and_then(|(norms, at)| norms.get_mut(at));
+        let norm = match slot {
+            // The same trial (so centre) and dimension, the same 1/σ.
+            Some(&mut (was, norm)) if was.to_bits() == is.to_bits() => norm,
+            Some(slot) => {
+                let norm = inverse_kernel_norm(m, is, cells);
+                *slot = (is, norm);
+                norm
+            }
+            // Both tails round to 0, the mass to 1: `inverse_kernel_norm`'s
+            // density alone.
+            None if far && cells.is_none() => is * FRAC_1_SQRT_2PI,
+            None if far => 1.0,
+            // The prior's kernel.
+            None => inverse_kernel_norm(m, is, cells),
+        };
+        (s, is, norm)
     }
 }
 
