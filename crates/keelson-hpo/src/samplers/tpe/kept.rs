@@ -403,10 +403,13 @@ mod tests {
     /// On every ask from 100 to 400 trials, the kept mixture of each block
     /// equals a fresh build, field by field and bit for bit, and most asks
     /// updated it rather than building it.
-    fn kept_equals_built(multivariate: bool) -> crate::Result<()> {
+    /// With `liar`, the newest four trials of each ask are still running,
+    /// and so lie in the "above" group until they finish.
+    fn kept_equals_built(multivariate: bool, liar: bool) -> crate::Result<()> {
         let (space, trials) = history(400)?;
         let options = TpeOptions {
             multivariate,
+            constant_liar: liar,
             ..TpeOptions::default()
         };
         let mut tpe = TpeSampler::with_options(0, options.clone());
@@ -422,9 +425,17 @@ mod tests {
         };
         let mut updated = vec![0; blocks.len()];
         for n in 100..400 {
-            let trials = &trials[..n];
+            let mut trials = trials[..n].to_vec();
+            if liar {
+                for t in &mut trials[n - 4..] {
+                    (t.state, t.value) = (TrialState::Running, None);
+                }
+            }
+            let trials = &trials[..];
             tpe.cache.sync(&space, &dims, trials)?;
-            let labels = split(trials, Direction::Minimize, options.gamma.below(n), false);
+            let finished = if liar { n - 4 } else { n };
+            let below = options.gamma.below(finished);
+            let labels = split(trials, Direction::Minimize, below, liar);
             for (block, updated) in blocks.iter().zip(&mut updated) {
                 let before = updates(&tpe, block);
                 let kept = tpe.above(block, &dims, &labels);
@@ -446,12 +457,17 @@ mod tests {
 
     #[test]
     fn a_kept_multivariate_mixture_is_the_built_one() -> crate::Result<()> {
-        kept_equals_built(true)
+        kept_equals_built(true, false)
     }
 
     #[test]
     fn kept_univariate_mixtures_are_the_built_ones() -> crate::Result<()> {
-        kept_equals_built(false)
+        kept_equals_built(false, false)
+    }
+
+    #[test]
+    fn a_kept_mixture_is_the_built_one_with_running_trials() -> crate::Result<()> {
+        kept_equals_built(true, true)
     }
 
     #[test]

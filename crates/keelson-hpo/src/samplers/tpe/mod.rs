@@ -30,16 +30,20 @@
 //! re-encoded, and so is each trial kernel's normalizer (an erfc near a
 //! bound) while its bandwidth stays the same. On a long history a density
 //! sums only the runs of kernels near the point ([`Window`]), and
-//! candidates whose score is bounded below the best so far are not scored;
+//! candidates whose score is bounded below the best so far are not scored
+//! (the bounds summed in `f32` where they fit, [`floor`]);
 //! all of these leave the choice unchanged. The buffers that order a
 //! mixture's kernels are kept between asks ([`Scratch`]), and so is each
 //! block's "above" mixture, updated rather than rebuilt where an ask only
 //! adds trials to it ([`kept`]); the "below" group is the best `n_below`
 //! trials found in one pass, not a selection over all of them.
 
+mod floor;
 mod kept;
 
 use serde::{Deserialize, Serialize};
+
+use floor::Floor32;
 
 use super::numpy_argsort::numpy_argsort;
 use super::numpy_random::RandomState;
@@ -864,6 +868,9 @@ struct Window {
     /// Per run, the sum of its kernels' factors: a skipped run adds at
     /// most this times `WINDOW_TAIL`.
     factor: Vec<f64>,
+    /// The kernels in `f32` for the candidates' bounds, where they fit
+    /// ([`floor`]).
+    floor: Option<Floor32>,
 }
 
 impl TpeSampler {
@@ -1118,6 +1125,7 @@ impl Window {
             core_hi: Vec::with_capacity(runs * dims.len()),
             factor: Vec::with_capacity(runs),
             dims,
+            floor: None,
         };
         window.refresh(0, kernels, factor);
         window
@@ -1174,6 +1182,7 @@ impl Window {
                 self.core_hi.push(core_hi);
             }
         }
+        self.floor = Floor32::new(&self.dims, kernels, factor);
     }
 }
 
@@ -1272,17 +1281,19 @@ fn inverse_kernel_norm(m: f64, is: f64, cells: Option<usize>) -> f64 {
 /// so far is skipped: the same choice, a fraction of the work on a long
 /// history.
 fn best_candidate(candidates: &[f64], width: usize, below: &Mixture, above: &Mixture) -> usize {
-    let mut scratch = Vec::new();
+    let (mut scratch, mut scratch32) = (Vec::new(), Vec::new());
     let chunks = || candidates.chunks_exact(width);
     let log_l: Vec<f64> = chunks()
         .map(|c| below.log_density(c, &mut scratch))
         .collect();
     let bounds: Vec<f64> = chunks()
         .zip(&log_l)
-        .map(|(c, l)| match above.log_density_floor(c, &mut scratch) {
-            Some(floor) => l - floor + BOUND_SLACK,
-            None => f64::INFINITY,
-        })
+        .map(
+            |(c, l)| match above.log_density_floor(c, &mut scratch, &mut scratch32) {
+                Some(floor) => l - floor + BOUND_SLACK,
+                None => f64::INFINITY,
+            },
+        )
         .collect();
     let mut order: Vec<usize> = (0..bounds.len()).collect();
     order.sort_by(|&a, &b| bounds[b].total_cmp(&bounds[a]).then(a.cmp(&b)));
@@ -1569,30 +1580,47 @@ impl Mixture {
     /// `x` and the prior's kernel; `None` when what the skipped runs could
     /// add is not negligible (then sum them all).
     fn windowed(&self, w: &Window, x: &[f64], acc: &mut Vec<f64>) -> Option<f64> {
-        let (sum, skipped) = self.sum_near(w, (&w.lo, &w.hi), x, acc)?;
+        let (sum, skipped) = self.sum_near(w, (&w.lo, &w.hi), x, |range| {
+            self.shape(x, range.clone(), acc);
+            sum_scaled_exp(&self.factor[range], acc)
+        })?;
         let negligible = skipped * WINDOW_TAIL <= WINDOW_TOLERANCE * sum;
         (sum.is_finite() && sum > 1e-290 && negligible).then(|| sum.ln())
     }
 
     /// A lower bound of [`Mixture::log_density`] at `x`, from the prior's
     /// kernel and the runs whose core boxes hold `x` (a part of a sum of
-    /// positive terms); `None` without a window, or when the factors leave
+    /// positive terms), in `f32` where the window has its kernels so
+    /// ([`floor`]); `None` without a window, or when the factors leave
     /// f64's range (the sum is then no bound of anything).
-    fn log_density_floor(&self, x: &[f64], acc: &mut Vec<f64>) -> Option<f64> {
+    fn log_density_floor(
+        &self,
+        x: &[f64],
+        acc: &mut Vec<f64>,
+        acc32: &mut Vec<f32>,
+    ) -> Option<f64> {
         let w = self.window.as_ref().filter(|_| self.log_factor.is_none())?;
-        let (sum, _) = self.sum_near(w, (&w.core_lo, &w.core_hi), x, acc)?;
+        let core = (&w.core_lo[..], &w.core_hi[..]);
+        let (sum, _) = match &w.floor {
+            Some(floor) => self.sum_near(w, core, x, |range| floor.sum(x, range, acc32))?,
+            None => self.sum_near(w, core, x, |range| {
+                self.shape(x, range.clone(), acc);
+                sum_scaled_exp(&self.factor[range], acc)
+            })?,
+        };
         sum.is_finite().then(|| sum.ln())
     }
 
-    /// The sum of the terms of the prior's kernel and of the runs whose
-    /// boxes (run-major, per numeric dimension of `w`) hold `x`, and the
-    /// factors of the runs left out.
+    /// The sum, by `terms` (the sum of the terms of the kernels in a
+    /// range), over the prior's kernel and the runs whose boxes (run-major,
+    /// per numeric dimension of `w`) hold `x`, and the factors of the runs
+    /// left out.
     fn sum_near(
         &self,
         w: &Window,
         (lo, hi): (&[f64], &[f64]),
         x: &[f64],
-        acc: &mut Vec<f64>,
+        mut terms: impl FnMut(std::ops::Range<usize>) -> f64,
     ) -> Option<(f64, f64)> {
         let trials = self.factor.len().checked_sub(1)?;
         // Indexing `x` in place: this runs for every density of a long
@@ -1621,12 +1649,9 @@ impl Mixture {
             while r < w.factor.len() && near(r) {
                 r += 1;
             }
-            let range = start * RUN..(r * RUN).min(trials);
-            self.shape(x, range.clone(), acc);
-            sum += sum_scaled_exp(&self.factor[range], acc);
+            sum += terms(start * RUN..(r * RUN).min(trials));
         }
-        self.shape(x, trials..trials + 1, acc);
-        sum += sum_scaled_exp(&self.factor[trials..], acc);
+        sum += terms(trials..trials + 1);
         Some((sum, skipped))
     }
 
@@ -2021,12 +2046,61 @@ mod tests {
             assert!((want - brute).abs() < 1e-4, "at {x:?}: {want} vs {brute}");
             // The floor that rules candidates out never exceeds the density.
             let floor = windowed
-                .log_density_floor(&x, &mut scratch)
+                .log_density_floor(&x, &mut scratch, &mut Vec::new())
                 .unwrap_or(f64::INFINITY);
             assert!(floor <= want + 1e-12, "at {x:?}: floor {floor} > {want}");
             floors_below += usize::from(floor < want - 1e-3);
         }
         // And it is a real saving only if it leaves kernels out somewhere.
+        assert!(floors_below > 0);
+        Ok(())
+    }
+
+    #[test]
+    fn the_f32_floor_bounds_the_density_of_continuous_mixtures() -> Result<()> {
+        use crate::space::{ParamSpec, Value};
+        let space = SearchSpace::new([
+            ParamSpec::double("x", -5.0, 10.0),
+            ParamSpec::double("y", 0.0, 15.0),
+        ])?;
+        let trials: Vec<TrialRecord> = (0..400_u32)
+            .map(|i| {
+                let u = (f64::from(i) * 0.618_033_988_7) % 1.0;
+                let v = (f64::from(i) * 0.414_213_562_3 + 0.1) % 1.0;
+                let mut params = Params::new();
+                params.insert("x", Value::Double(-5.0 + 15.0 * u));
+                params.insert("y", Value::Double(15.0 * v));
+                TrialRecord {
+                    id: u64::from(i),
+                    params,
+                    state: TrialState::Complete,
+                    value: Some((u - 0.3).powi(2) + (v - 0.6).powi(2)),
+                    values: Vec::new(),
+                    intermediate: Default::default(),
+                    failure: None,
+                }
+            })
+            .collect();
+        let mut tpe = TpeSampler::new(0);
+        let dims: Vec<Dim> = space.params().iter().map(|p| Dim::of(p, false)).collect();
+        tpe.cache.sync(&space, &dims, &trials)?;
+        let labels = split(&trials, Direction::Minimize, 25, false);
+        let above = tpe.mixture(&[0, 1], &dims, &labels, Label::Above);
+        assert!(above.window.as_ref().is_some_and(|w| w.floor.is_some()));
+        let (mut scratch, mut scratch32) = (Vec::new(), Vec::new());
+        let mut floors_below = 0;
+        for i in 0..500_u32 {
+            let x = [
+                (f64::from(i) * 0.754_877_666_2) % 1.0,
+                (f64::from(i) * 0.569_840_291) % 1.0,
+            ];
+            let density = above.log_density(&x, &mut scratch);
+            let floor = above
+                .log_density_floor(&x, &mut scratch, &mut scratch32)
+                .unwrap_or(f64::INFINITY);
+            assert!(floor <= density, "at {x:?}: floor {floor} > {density}");
+            floors_below += usize::from(floor < density - 1e-3);
+        }
         assert!(floors_below > 0);
         Ok(())
     }
