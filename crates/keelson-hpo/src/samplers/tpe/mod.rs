@@ -1028,13 +1028,13 @@ impl TpeSampler {
                     .map(|&(t, _)| self.cache.coord(t as usize, j))
             };
             if let Dim::Categorical { choices } = dim {
-                let (observed, hit, miss) = categorical_rows(obs(), choices, o.prior_weight, k);
+                let rows = categorical_rows(obs(), choices, o.prior_weight, k);
                 kernels.push(Kernels::Categorical {
-                    observed,
-                    log_hit: hit.iter().map(|p| p.ln()).collect(),
-                    log_miss: miss.iter().map(|p| p.ln()).collect(),
-                    hit,
-                    miss,
+                    observed: rows.observed,
+                    hit: rows.hit,
+                    miss: rows.miss,
+                    log_hit: rows.log_hit,
+                    log_miss: rows.log_miss,
                     choices,
                 });
                 continue;
@@ -1334,10 +1334,25 @@ fn best_candidate(candidates: &[f64], width: usize, below: &Mixture, above: &Mix
 /// [`best_candidate`] for a block of categorical dimensions only, scored
 /// with Optuna's own arithmetic ([`Mixture::categorical_log_density`]):
 /// the first of the best scores wins, as in numpy's argmax.
+///
+/// Candidates repeat (a few choices among 24 draws): each distinct one is
+/// scored once, and each mixture's log weights are taken once, not per
+/// candidate; the arithmetic per score is the same.
 fn best_categorical(candidates: &[f64], width: usize, below: &Mixture, above: &Mixture) -> usize {
+    let ln_below: Vec<f64> = below.factor.iter().map(|f| f.ln()).collect();
+    let ln_above: Vec<f64> = above.factor.iter().map(|f| f.ln()).collect();
+    let mut scored: Vec<(&[f64], f64)> = Vec::new();
     let mut best = (f64::NEG_INFINITY, 0);
     for (i, c) in candidates.chunks_exact(width).enumerate() {
-        let score = below.categorical_log_density(c) - above.categorical_log_density(c);
+        let score = match scored.iter().find(|(seen, _)| *seen == c) {
+            Some(&(_, score)) => score,
+            None => {
+                let score = below.categorical_log_density(c, &ln_below)
+                    - above.categorical_log_density(c, &ln_above);
+                scored.push((c, score));
+                score
+            }
+        };
         if score > best.0 {
             best = (score, i);
         }
@@ -1358,7 +1373,7 @@ fn categorical_rows(
     choices: usize,
     prior_weight: f64,
     kernels: usize,
-) -> (Vec<u32>, Vec<f64>, Vec<f64>) {
+) -> CategoricalRows {
     let share = prior_weight / kernels as f64;
     let row = |seen: Option<usize>| {
         let cells: Vec<f64> = (0..choices)
@@ -1369,29 +1384,47 @@ fn categorical_rows(
             0.0 => 1.0,
             sum => sum,
         };
-        ((share + 1.0) / sum, share / sum)
+        let (hit, miss) = ((share + 1.0) / sum, share / sum);
+        [hit, miss, hit.ln(), miss.ln()]
     };
-    let per_choice: Vec<(f64, f64)> = (0..choices).map(|c| row(Some(c))).collect();
+    // Each choice's row, logarithms included, once: the kernels only pick.
+    let per_choice: Vec<[f64; 4]> = (0..choices).map(|c| row(Some(c))).collect();
     // A coordinate past the choices (never from `encode`) gets the prior's row.
     let prior_row = row(None);
-    let (mut seen, mut hit, mut miss) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rows = CategoricalRows::default();
     for x in observed {
         // `as` saturates, and sends NaN to 0.
         let c = x as u32;
-        let (h, m) = per_choice.get(c as usize).copied().unwrap_or(prior_row);
-        seen.push(c);
-        hit.push(h);
-        miss.push(m);
+        let [h, m, log_h, log_m] = per_choice.get(c as usize).copied().unwrap_or(prior_row);
+        rows.observed.push(c);
+        rows.hit.push(h);
+        rows.miss.push(m);
+        rows.log_hit.push(log_h);
+        rows.log_miss.push(log_m);
     }
-    let prior = if seen.is_empty() {
+    let prior = if rows.observed.is_empty() {
         1.0 / choices as f64
     } else {
-        prior_row.1
+        prior_row[1]
     };
-    seen.push(u32::MAX);
-    hit.push(prior);
-    miss.push(prior);
-    (seen, hit, miss)
+    rows.observed.push(u32::MAX);
+    rows.hit.push(prior);
+    rows.miss.push(prior);
+    rows.log_hit.push(prior.ln());
+    rows.log_miss.push(prior.ln());
+    rows
+}
+
+/// The rows of [`categorical_rows`], kernel by kernel (the prior's last):
+/// the observed choice, the probabilities of hitting it or another one,
+/// and their logarithms.
+#[derive(Default)]
+struct CategoricalRows {
+    observed: Vec<u32>,
+    hit: Vec<f64>,
+    miss: Vec<f64>,
+    log_hit: Vec<f64>,
+    log_miss: Vec<f64>,
 }
 
 /// Optuna 5's neighbour bandwidths: each kernel as wide as the larger gap
@@ -1528,8 +1561,9 @@ impl Mixture {
     /// plus ln Σ exp(term − largest), with numpy's sum. Two choices that
     /// score alike in exact arithmetic (the same counts among a group's
     /// trials) then tie, or part by rounding, as they do in Optuna, which
-    /// decides which of them it suggests.
-    fn categorical_log_density(&self, x: &[f64]) -> f64 {
+    /// decides which of them it suggests. `ln_factor` holds the logarithms
+    /// of the mixture's factors.
+    fn categorical_log_density(&self, x: &[f64], ln_factor: &[f64]) -> f64 {
         let mut terms = vec![0.0; self.factor.len()];
         for (dim, &xi) in self.dims.iter().zip(x) {
             if let Kernels::Categorical {
@@ -1547,8 +1581,8 @@ impl Mixture {
             }
         }
         // With no numeric dimension the factors are the normalized weights.
-        for (t, f) in terms.iter_mut().zip(&self.factor) {
-            *t += f.ln();
+        for (t, ln_f) in terms.iter_mut().zip(ln_factor) {
+            *t += ln_f;
         }
         let top = match terms.iter().copied().fold(f64::NEG_INFINITY, f64::max) {
             f64::NEG_INFINITY => 0.0,
@@ -1718,8 +1752,14 @@ impl Mixture {
                 } => {
                     let half = 0.5 / *c as f64;
                     let (mu, inv_sigma) = (&mu[range.clone()], &inv_sigma[range.clone()]);
+                    // The centres are cells' centres and most bandwidths sit
+                    // at the clip: a handful of distinct kernels, each
+                    // kernel's mass at `xi` worked out once.
+                    let mut memo = CellMemo::default();
                     for ((a, &m), &is) in acc.iter_mut().zip(mu).zip(inv_sigma) {
-                        *a += log_cell_mass((xi - half - m) * is, (xi + half - m) * is);
+                        *a += memo.get(m, is, || {
+                            log_cell_mass((xi - half - m) * is, (xi + half - m) * is)
+                        });
                     }
                 }
                 Kernels::Categorical {
@@ -1739,6 +1779,44 @@ impl Mixture {
                 }
             }
         }
+    }
+}
+
+/// The log cell masses of one point's stepped coordinate under kernels
+/// already met, by the bits of (centre, 1/σ): a direct-mapped table, where
+/// a collision only means working one out again.
+struct CellMemo {
+    keys: [(u64, u64); CellMemo::SLOTS],
+    values: [f64; CellMemo::SLOTS],
+}
+
+impl Default for CellMemo {
+    fn default() -> Self {
+        // A NaN's bits: no kernel has a NaN centre.
+        CellMemo {
+            keys: [(u64::MAX, u64::MAX); CellMemo::SLOTS],
+            values: [0.0; CellMemo::SLOTS],
+        }
+    }
+}
+
+impl CellMemo {
+    const SLOTS: usize = 32;
+
+    /// The mass of the kernel at `m` with 1/σ `is`, from `mass` the first
+    /// time.
+    #[inline]
+    fn get(&mut self, m: f64, is: f64, mass: impl FnOnce() -> f64) -> f64 {
+        let key = (m.to_bits(), is.to_bits());
+        let hash = (key.0 ^ key.1.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let slot = (hash >> 59) as usize;
+        if self.keys[slot] == key {
+            return self.values[slot];
+        }
+        let value = mass();
+        self.keys[slot] = key;
+        self.values[slot] = value;
+        value
     }
 }
 
@@ -1843,6 +1921,29 @@ fn log_cell_mass(a: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cell_memo_returns_what_it_was_given_collisions_or_not() {
+        let mut memo = CellMemo::default();
+        let mut computed = 0;
+        // 200 kernels over 40 distinct (centre, 1/σ) pairs: more pairs than
+        // slots, so some collide and are worked out again.
+        for round in 0..5 {
+            for i in 0..40_u32 {
+                let (m, is) = ((f64::from(i) + 0.5) / 40.0, 10.0 + f64::from(i % 3));
+                let got = memo.get(m, is, || {
+                    computed += 1;
+                    log_cell_mass((0.3 - m) * is, (0.325 - m) * is)
+                });
+                let want = log_cell_mass((0.3 - m) * is, (0.325 - m) * is);
+                assert_eq!(got.to_bits(), want.to_bits(), "round {round}, kernel {i}");
+            }
+        }
+        assert!(
+            (40..200).contains(&computed),
+            "{computed} masses worked out"
+        );
+    }
 
     #[test]
     fn fast_exp_matches_std() {
