@@ -10,7 +10,8 @@
 //! what every new trial changes for all: the age weights (a ramp over the
 //! group's size), the factors and the window's runs. The result is the
 //! mixture a rebuild gives, bit for bit (a test builds both on every ask of
-//! a long history), at about a quarter of the work.
+//! a long history), for under a third of the work (about 48 K instructions
+//! an update against 159 K a build, at 1,000 trials on branin).
 //!
 //! Kept only where the update is simple and the rebuild costly: a windowed
 //! mixture (a long history) of numeric dimensions whose coordinates are
