@@ -66,15 +66,19 @@ impl TpeSampler {
             .filter(|&(t, l)| *l == Label::Above && !self.cache.coord(t, lead).is_nan())
             .map(|(t, _)| t as u32)
             .collect();
+        // Taken out while it is updated, and put back only if it was.
         let at = self.cache.kept.iter().position(|k| k.block == block);
-        if let Some(at) = at {
-            if let Some(mixture) = self.update(at, ids.clone(), dims) {
-                return mixture;
-            }
-            self.cache.kept.swap_remove(at);
+        if let Some(kept) = at.map(|at| self.cache.kept.swap_remove(at))
+            && let Some(mixture) = self.update(kept, &ids, dims)
+        {
+            return mixture;
         }
         let mixture = self.mixture(block, dims, labels, Label::Above);
-        if self.keeps(block, dims, &mixture, ids.len()) {
+        let qualifies = ids.len() >= MIN_KERNELS
+            && mixture.window.is_some()
+            && mixture.log_factor.is_none()
+            && self.numeric_untied(block, dims);
+        if qualifies {
             let kept = Kept::of_build(block, ids, &self.cache);
             self.cache.kept.push(kept);
         }
@@ -88,46 +92,28 @@ impl TpeSampler {
         }
     }
 
-    /// Whether a mixture of `block` with `n_obs` trial kernels qualifies
-    /// for keeping (see the module docs).
-    fn keeps(&self, block: &[usize], dims: &[Dim], mixture: &Mixture, n_obs: usize) -> bool {
-        n_obs >= MIN_KERNELS
-            && mixture.window.is_some()
-            && mixture.log_factor.is_none()
-            && block.iter().all(|&j| {
-                matches!(dims.get(j), Some(Dim::Continuous | Dim::Stepped { .. }))
-                    && !self.cache.tied.get(j).copied().unwrap_or(true)
-            })
+    /// Whether every dimension of `block` is numeric with no two trials
+    /// sharing a coordinate (what an update can insert into).
+    fn numeric_untied(&self, block: &[usize], dims: &[Dim]) -> bool {
+        block.iter().all(|&j| {
+            matches!(dims.get(j), Some(Dim::Continuous | Dim::Stepped { .. }))
+                && !self.cache.tied.get(j).copied().unwrap_or(true)
+        })
     }
 
-    /// The kept mixture at `at` updated to the group `ids`; `None` where
-    /// that is not an update (the caller rebuilds).
-    fn update(&mut self, at: usize, ids: Vec<u32>, dims: &[Dim]) -> Option<Mixture> {
-        let o = &self.options;
-        let cache = &mut self.cache;
-        let mut kept = std::mem::replace(
-            cache.kept.get_mut(at)?,
-            Kept {
-                block: Vec::new(),
-                ids: Vec::new(),
-                order: Vec::new(),
-                kernel_of: Vec::new(),
-                norms: Vec::new(),
-                mixture: None,
-                updates: 0,
-            },
-        );
-        let mut mixture = kept.mixture.take()?;
+    /// `kept` updated to the group `ids`, put back in the cache, and its
+    /// mixture; `None` where that is not an update (the caller rebuilds).
+    fn update(&mut self, mut kept: Kept, ids: &[u32], dims: &[Dim]) -> Option<Mixture> {
         let old = kept.ids.len();
         let eligible = ids.len() >= old
             && ids.get(..old) == Some(&kept.ids[..])
-            && kept.block.iter().all(|&j| {
-                matches!(dims.get(j), Some(Dim::Continuous | Dim::Stepped { .. }))
-                    && !cache.tied.get(j).copied().unwrap_or(true)
-            });
+            && self.numeric_untied(&kept.block, dims);
         if !eligible {
             return None;
         }
+        let mut mixture = kept.mixture.take()?;
+        let o = &self.options;
+        let cache = &mut self.cache;
         kept.kernel_of.resize(cache.n, 0);
         // The new trials' kernels, at their places in the kernel order.
         let mut first_moved = kept.order.len();
@@ -232,11 +218,9 @@ impl TpeSampler {
             .window
             .as_mut()?
             .refresh(first_changed, &mixture.dims, &mixture.factor);
-        kept.ids = ids;
+        kept.ids.extend_from_slice(&ids[old..]);
         kept.updates += 1;
-        if let Some(slot) = cache.kept.get_mut(at) {
-            *slot = kept;
-        }
+        cache.kept.push(kept);
         Some(mixture)
     }
 }
