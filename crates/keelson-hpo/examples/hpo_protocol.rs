@@ -134,14 +134,20 @@ fn run() -> Result<(), Stop> {
     if let Some(n) = args.timing {
         let plan = protocol.timing.clone();
         let fname = plan.as_ref().map_or("branin", |p| p.function.as_str());
-        let spec = protocol::FunctionSpec {
-            name: fname.to_owned(),
-            dim: None,
-            params: None,
-            params_uniform_box: None,
-            f_star: None,
+        // The protocol's own statement of the function, where it has one.
+        let function = match resolved.iter().find(|r| r.function.name() == fname) {
+            Some(f) => f.clone(),
+            None => {
+                let spec = protocol::FunctionSpec {
+                    name: fname.to_owned(),
+                    dim: None,
+                    params: None,
+                    params_uniform_box: None,
+                    f_star: None,
+                };
+                protocol::resolve_function(&spec).map_err(|e| e.to_string())?
+            }
         };
-        let function = protocol::resolve_function(&spec).map_err(|e| e.to_string())?;
         let seeds = args
             .seeds
             .clone()

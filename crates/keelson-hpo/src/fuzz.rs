@@ -1,10 +1,12 @@
-//! Entry points for the `hpo_space` and `hpo_katib` fuzz targets under
+//! Entry points for the `hpo_space`, `hpo_katib` and `hpo_protocol` fuzz targets under
 //! `fuzz/`, public so that an ordinary test replays the checked-in seeds
 //! through exactly the code the fuzzer runs.
 
+use crate::protocol::{self, Protocol};
 use crate::samplers::{
     AnySampler, CmaEsOptions, CmaEsSampler, GridSampler, RandomSampler, SobolSampler,
 };
+use crate::space::{ParamKind, Value};
 use crate::study::{Direction, Outcome, Study};
 use crate::{Error, SearchSpace};
 
@@ -159,6 +161,98 @@ pub fn experiment(data: &[u8]) -> Result<(), String> {
             (Ok(a), Ok(b)) if a == b => {}
             (Err(Error::Exhausted { .. }), Err(Error::Exhausted { .. })) => {}
             _ => return Err(format!("the restored study diverged: {a:?} vs {b:?}")),
+        }
+    }
+    Ok(())
+}
+
+/// How many of a fuzzed protocol's functions are run, and for how many
+/// trials: enough to reach every sampler's model, little enough to keep an
+/// input fast.
+const PROTOCOL_FUNCTIONS: usize = 4;
+const PROTOCOL_TRIALS: usize = 12;
+
+/// Reads arbitrary bytes (lossily as UTF-8) as a protocol file for the
+/// `hpo_protocol` runner ([`Protocol::from_json`] and
+/// [`Protocol::resolve`]), then runs the random and TPE samplers on the
+/// first few functions it accepts for a few trials, as the runner would.
+///
+/// Rejections are fine; `Err` reports a broken invariant (a bug): a
+/// trial outside the space the protocol states, or a run's records that do
+/// not match its budgets. It must never panic, whatever the input.
+///
+/// ```
+/// keelson_hpo::fuzz::protocol(br#"{"budgets": [3], "seeds": [0],
+///     "functions": [{"name": "ackley", "dim": 3, "params_uniform_box": {"min": -1, "max": 2}}]}"#)
+///     .unwrap();
+/// keelson_hpo::fuzz::protocol(b"{\"budgets\": [").unwrap();
+/// ```
+pub fn protocol(data: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(data.get(..MAX_INPUT).unwrap_or(data));
+    let Ok(protocol) = Protocol::from_json(&text) else {
+        return Ok(());
+    };
+    let Ok(functions) = protocol.resolve() else {
+        return Ok(());
+    };
+    let seed = protocol.seeds.first().copied().unwrap_or(0);
+    let budgets: Vec<usize> = protocol
+        .budgets
+        .iter()
+        .map(|&b| b.min(PROTOCOL_TRIALS))
+        .collect();
+    for function in functions.iter().take(PROTOCOL_FUNCTIONS) {
+        for sampler in ["random", "tpe"] {
+            let trials = protocol::trace(function, sampler, seed, PROTOCOL_TRIALS)
+                .map_err(|e| format!("{sampler} failed on an accepted protocol: {e}"))?;
+            let mut best = f64::INFINITY;
+            for t in &trials {
+                for param in function.space.params() {
+                    let json = t.params.get(param.name());
+                    let value = match (param.kind(), json) {
+                        (_, None) => {
+                            return Err(format!("trial {} lacks {}", t.trial, param.name()));
+                        }
+                        (ParamKind::Categorical { .. }, Some(v)) => {
+                            Value::Categorical(v.as_str().unwrap_or_default().to_owned())
+                        }
+                        (ParamKind::Int { .. }, Some(v)) => {
+                            Value::Int(v.as_i64().unwrap_or(i64::MIN))
+                        }
+                        (ParamKind::Discrete { .. }, Some(v)) => {
+                            Value::Discrete(v.as_f64().unwrap_or(f64::NAN))
+                        }
+                        (ParamKind::Double { .. }, Some(v)) => {
+                            Value::Double(v.as_f64().unwrap_or(f64::NAN))
+                        }
+                    };
+                    param.check(&value).map_err(|e| {
+                        format!("trial {} lies outside the stated space: {e}", t.trial)
+                    })?;
+                }
+                if t.value.is_finite() {
+                    best = best.min(t.value);
+                }
+            }
+            let records = protocol::run(function, sampler, seed, &budgets)
+                .map_err(|e| format!("{sampler} failed on an accepted protocol: {e}"))?;
+            if records.len() != budgets.len()
+                || records.iter().zip(&budgets).any(|(r, &b)| r.budget != b)
+            {
+                return Err(format!(
+                    "records {records:?} do not match budgets {budgets:?}"
+                ));
+            }
+            let last = records
+                .iter()
+                .max_by_key(|r| r.budget)
+                .map(|r| r.best_value);
+            if best.is_finite()
+                && last.is_some_and(|v| v != best)
+                && budgets.contains(&PROTOCOL_TRIALS)
+            {
+                return Err(format!("the run's best {last:?} is not the trace's {best}"));
+            }
         }
     }
     Ok(())

@@ -29,10 +29,15 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::samplers::{AnySampler, GpSampler, Sampler, TpeOptions, TpeSampler};
-use crate::space::{Distribution, ParamSpec, SearchSpace, Value};
+use crate::space::{Distribution, ParamKind, ParamSpec, Params, SearchSpace, Value};
 use crate::study::{Direction, Outcome, Study};
 use crate::testfns::TestFunction;
 use crate::{CmaEsSampler, Error, RandomSampler, Result, SobolSampler};
+
+/// The largest budget a protocol may ask for: the runner keeps a few
+/// numbers per trial, and a count past this is a mistake in the file, not a
+/// study anyone runs.
+pub const MAX_BUDGET: usize = 1_000_000;
 
 /// The samplers [`sampler`] builds, in the default order of the runner.
 pub const SAMPLERS: [&str; 6] = ["random", "sobol", "tpe", "tpe_independent", "cmaes", "gp"];
@@ -74,13 +79,17 @@ pub struct FunctionSpec {
     /// The dimension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dim: Option<usize>,
-    /// Explicit parameters; must describe the test function's space.
+    /// Explicit parameters: the space searched, in place of the test
+    /// function's own (see [`resolve_function`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Vec<ParamDef>>,
-    /// A box of uniform doubles `x0..x{dim-1}`; must match the function's bounds.
+    /// A box of uniform doubles `x0..x{dim-1}`, searched in place of the
+    /// function's own bounds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params_uniform_box: Option<BoxDef>,
-    /// The known optimum; must agree with the test function's.
+    /// The optimum regret is measured from: it must agree with the test
+    /// function's where the space holds that function's minimizer, and is
+    /// required where it does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub f_star: Option<f64>,
 }
@@ -144,11 +153,14 @@ pub struct TimingPlan {
     pub seeds: Vec<u64>,
 }
 
-/// A protocol function resolved to a [`TestFunction`] and its optimum.
+/// A protocol function resolved to a [`TestFunction`], the space searched
+/// and the optimum regret is measured from.
 ///
 /// ```
 /// let p = keelson_hpo::protocol::Protocol::from_json(r#"{"budgets": [1], "seeds": [0], "functions": [{"name": "branin"}]}"#)?;
-/// assert!((p.resolve()?[0].f_star - 0.397887357729738).abs() < 1e-12);
+/// let branin = &p.resolve()?[0];
+/// assert!((branin.f_star - 0.397887357729738).abs() < 1e-12);
+/// assert_eq!(branin.space, branin.function.space()?);
 /// # Ok::<(), keelson_hpo::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -157,6 +169,44 @@ pub struct Resolved {
     pub function: TestFunction,
     /// The optimum regret is measured from.
     pub f_star: f64,
+    /// The space searched: the protocol's where it states one, else the
+    /// function's own.
+    pub space: SearchSpace,
+    /// Per parameter of `space` whose name the function does not use, the
+    /// function's name for it.
+    renamed: Vec<(String, String)>,
+}
+
+impl Resolved {
+    /// The function's value at an assignment of [`Resolved::space`]. A
+    /// stated parameter reaches the function under the function's own name
+    /// for it (by position, where the protocol names them otherwise, as the
+    /// anchor's runner passes a box's coordinates).
+    ///
+    /// ```
+    /// use keelson_hpo::{protocol::{resolve_function, FunctionSpec}, Params, Value};
+    /// let spec: FunctionSpec = serde_json::from_str(r#"{"name": "rastrigin2", "params": [
+    ///     {"name": "a", "type": "double", "min": -1, "max": 1},
+    ///     {"name": "b", "type": "double", "min": -1, "max": 1}]}"#).unwrap();
+    /// let f = resolve_function(&spec)?;
+    /// let mut p = Params::new();
+    /// p.insert("a", Value::Double(0.0));
+    /// p.insert("b", Value::Double(0.0));
+    /// assert_eq!(f.evaluate(&p)?, 0.0);
+    /// # Ok::<(), keelson_hpo::Error>(())
+    /// ```
+    pub fn evaluate(&self, params: &Params) -> Result<f64> {
+        if self.renamed.is_empty() {
+            return self.function.evaluate(params);
+        }
+        let mut theirs = params.clone();
+        for (stated, own) in &self.renamed {
+            if let Some(v) = params.get(stated) {
+                theirs.insert(own.clone(), v.clone());
+            }
+        }
+        self.function.evaluate(&theirs)
+    }
 }
 
 impl Protocol {
@@ -175,6 +225,12 @@ impl Protocol {
             return Err(protocol_error(
                 "budgets",
                 "must be a non-empty list of positive counts",
+            ));
+        }
+        if let Some(b) = p.budgets.iter().find(|&&b| b > MAX_BUDGET) {
+            return Err(protocol_error(
+                "budgets",
+                format!("{b} is more than {MAX_BUDGET} trials"),
             ));
         }
         if p.seeds.is_empty() {
@@ -210,15 +266,33 @@ fn protocol_error(field: &str, reason: impl Into<String>) -> Error {
 }
 
 /// Resolves a protocol function by name (with `dim` appended when the name
-/// alone is not a test function) and checks that whatever the protocol
-/// states — dimension, parameters, box, optimum — agrees with
-/// [`crate::testfns`].
+/// alone is not a test function) and the space it is searched in.
+///
+/// A protocol may state the space (`params`, or `params_uniform_box`), as
+/// the anchor's runner takes it from the file: bounds of its own, integer
+/// or log-scaled parameters, any names. The stated parameters must be as
+/// many as the function's; they reach the function by name where the names
+/// are the function's own, else by position. The function is tried at the
+/// space's centre and with each category of each categorical parameter, so
+/// a parameter it cannot take (a category it does not know) is an error
+/// here, not halfway through a run. Where the space holds
+/// the function's known minimizer, a stated `f_star` must agree with the
+/// known optimum; where it does not, `f_star` is required, and taken as
+/// stated.
 ///
 /// ```
 /// use keelson_hpo::protocol::{resolve_function, FunctionSpec};
-/// let spec: FunctionSpec = serde_json::from_str(
-///     r#"{"name": "ackley10", "params_uniform_box": {"min": -30, "max": 30}}"#).unwrap();
-/// assert!(resolve_function(&spec).unwrap_err().to_string().contains("x0"));
+/// let spec = |json: &str| serde_json::from_str::<FunctionSpec>(json).unwrap();
+/// // A narrower box around the minimizer: the known optimum.
+/// let f = resolve_function(&spec(r#"{"name": "ackley10", "params_uniform_box": {"min": -5, "max": 5}}"#))?;
+/// assert_eq!((f.f_star, f.space.dims()), (0.0, 10));
+/// // A box without it needs f_star...
+/// let far = r#"{"name": "ackley2", "params_uniform_box": {"min": 1, "max": 5}"#;
+/// let e = resolve_function(&spec(&format!("{far}}}"))).unwrap_err();
+/// assert!(e.to_string().contains("f_star"));
+/// // ...and takes the one stated.
+/// assert_eq!(resolve_function(&spec(&format!(r#"{far}, "f_star": 3.6}}"#)))?.f_star, 3.6);
+/// # Ok::<(), keelson_hpo::Error>(())
 /// ```
 pub fn resolve_function(spec: &FunctionSpec) -> Result<Resolved> {
     let function = match (TestFunction::by_name(&spec.name), spec.dim) {
@@ -226,16 +300,15 @@ pub fn resolve_function(spec: &FunctionSpec) -> Result<Resolved> {
         (Err(e), Some(d)) => TestFunction::by_name(&format!("{}{d}", spec.name)).map_err(|_| e)?,
         (Err(e), None) => return Err(e),
     };
-    let bad = |field: &str, reason: String| {
-        Err(protocol_error(&format!("{}.{field}", spec.name), reason))
-    };
+    let bad =
+        |field: &str, reason: String| protocol_error(&format!("{}.{field}", spec.name), reason);
     if let Some(d) = spec.dim.filter(|d| *d != function.dims()) {
-        return bad(
+        return Err(bad(
             "dim",
             format!("is {d}, {} has {}", function.name(), function.dims()),
-        );
+        ));
     }
-    let space = function.space()?;
+    let own = function.space()?;
     let stated = match (&spec.params, &spec.params_uniform_box) {
         (Some(params), _) => Some(params.iter().map(param_spec).collect::<Result<Vec<_>>>()?),
         (None, Some(b)) => Some(
@@ -245,42 +318,93 @@ pub fn resolve_function(spec: &FunctionSpec) -> Result<Resolved> {
         ),
         (None, None) => None,
     };
-    if let Some(stated) = stated {
-        let stated = SearchSpace::new(stated)?;
-        if stated.dims() != space.dims() {
-            return bad(
-                "params",
-                format!(
-                    "{} parameters, {} has {}",
-                    stated.dims(),
-                    function.name(),
-                    space.dims()
-                ),
-            );
-        }
-        for (a, b) in stated.params().iter().zip(space.params()) {
-            if a != b {
-                return bad(
-                    &format!("params.{}", a.name()),
-                    format!(
-                        "{:?} differs from testfns' {} {:?}",
-                        a.kind(),
-                        b.name(),
-                        b.kind()
-                    ),
-                );
+    let space = match stated {
+        Some(params) => SearchSpace::new(params).map_err(|e| bad("params", e.to_string()))?,
+        None => own.clone(),
+    };
+    if space.dims() != own.dims() {
+        return Err(bad(
+            "params",
+            format!(
+                "{} parameters, {} has {}",
+                space.dims(),
+                function.name(),
+                own.dims()
+            ),
+        ));
+    }
+    let names = |s: &SearchSpace| {
+        let mut names: Vec<String> = s.params().iter().map(|p| p.name().to_owned()).collect();
+        names.sort_unstable();
+        names
+    };
+    let renamed: Vec<(String, String)> = if names(&space) == names(&own) {
+        Vec::new()
+    } else {
+        space
+            .params()
+            .iter()
+            .zip(own.params())
+            .map(|(a, b)| (a.name().to_owned(), b.name().to_owned()))
+            .collect()
+    };
+    let resolved = Resolved {
+        function,
+        f_star: 0.0,
+        space,
+        renamed,
+    };
+    // The centre, and the centre with each category of each categorical
+    // parameter in turn: every kind of value the function will be given.
+    let centre = resolved.space.decode(&vec![0.5; resolved.space.dims()])?;
+    let mut probes = vec![centre.clone()];
+    for param in resolved.space.params() {
+        if let ParamKind::Categorical { choices } = param.kind() {
+            for choice in choices {
+                let mut probe = centre.clone();
+                probe.insert(param.name(), Value::Categorical(choice.clone()));
+                probes.push(probe);
             }
         }
     }
-    let known = function.optimum().value;
+    for probe in &probes {
+        resolved.evaluate(probe).map_err(|e| {
+            bad(
+                "params",
+                format!("{} cannot take them: {e}", resolved.function.name()),
+            )
+        })?;
+    }
+    let optimum = resolved.function.optimum();
+    let mut minimizer = Params::new();
+    for (name, value) in optimum.params.iter() {
+        let stated = resolved
+            .renamed
+            .iter()
+            .find(|(_, own)| own == name)
+            .map_or(name, |(stated, _)| stated.as_str());
+        minimizer.insert(stated, value.clone());
+    }
+    let known = optimum.value;
+    let holds_minimizer = resolved.space.check(&minimizer).is_ok();
     let f_star = match spec.f_star {
-        Some(f) if (f - known).abs() > 1e-6 * known.abs().max(1.0) => {
-            return bad("f_star", format!("is {f}, testfns has {known}"));
+        Some(f) if !f.is_finite() => return Err(bad("f_star", format!("is {f}"))),
+        Some(f) if holds_minimizer && (f - known).abs() > 1e-6 * known.abs().max(1.0) => {
+            return Err(bad("f_star", format!("is {f}, testfns has {known}")));
         }
         Some(f) => f,
-        None => known,
+        None if holds_minimizer => known,
+        None => {
+            return Err(bad(
+                "f_star",
+                format!(
+                    "is required: the space does not hold {}'s known minimizer",
+                    resolved.function.name()
+                ),
+            ));
+        }
     };
-    Ok(Resolved { function, f_star })
+    Ok(Resolved { f_star, ..resolved })
 }
 
 fn param_spec(p: &ParamDef) -> Result<ParamSpec> {
@@ -486,7 +610,7 @@ fn run_timed(
 ) -> Result<Vec<Record>> {
     let sampler = sampler(sampler_name, seed)?;
     let tf = &function.function;
-    let mut study = Study::new(tf.space()?, Direction::Minimize, sampler)?;
+    let mut study = Study::new(function.space.clone(), Direction::Minimize, sampler)?;
     let n = budgets.iter().copied().max().unwrap_or(0);
     // Where to read the CPU clock: each budget, and ten trials before it.
     let mut marks: BTreeMap<usize, Option<f64>> = BTreeMap::from([(0, None)]);
@@ -507,13 +631,17 @@ fn run_timed(
         let t0 = Instant::now();
         let trial = study.ask()?;
         let t1 = Instant::now();
-        let value = tf.evaluate(&trial.params)?;
+        let value = function.evaluate(&trial.params)?;
         let t2 = Instant::now();
-        study.tell(trial.id, Outcome::Value(value))?;
+        study.tell(trial.id, outcome(value))?;
         let t3 = Instant::now();
         wall[i] = wall[i - 1] + (t1 - t0).as_secs_f64() + (t3 - t2).as_secs_f64();
         objective[i] = objective[i - 1] + (t2 - t1).as_secs_f64();
-        best[i] = best[i - 1].min(value);
+        best[i] = if value.is_finite() {
+            best[i - 1].min(value)
+        } else {
+            best[i - 1]
+        };
         if let Some(m) = marks.get_mut(&i) {
             *m = thread_cpu_seconds();
         }
@@ -548,6 +676,17 @@ fn run_timed(
             }
         })
         .collect())
+}
+
+/// What the study is told of an objective value: a value that is not
+/// finite (a stated box wide enough to overflow the function) is a failed
+/// trial, as Optuna records one, and counts toward no best value.
+fn outcome(value: f64) -> Outcome {
+    if value.is_finite() {
+        Outcome::Value(value)
+    } else {
+        Outcome::Failed
+    }
 }
 
 /// One trial of a run, for comparing samplers trial by trial (the runner's
@@ -595,15 +734,15 @@ pub fn trace(
 ) -> Result<Vec<TraceRecord>> {
     let tf = &function.function;
     let mut study = Study::new(
-        tf.space()?,
+        function.space.clone(),
         Direction::Minimize,
         sampler(sampler_name, seed)?,
     )?;
     (0..n)
         .map(|i| {
             let trial = study.ask()?;
-            let value = tf.evaluate(&trial.params)?;
-            study.tell(trial.id, Outcome::Value(value))?;
+            let value = function.evaluate(&trial.params)?;
+            study.tell(trial.id, outcome(value))?;
             let params = trial
                 .params
                 .iter()
@@ -639,10 +778,7 @@ pub fn trace(
 /// # Ok::<(), keelson_hpo::Error>(())
 /// ```
 pub fn can_search(sampler_name: &str, function: &Resolved) -> bool {
-    match (sampler(sampler_name, 0), function.function.space()) {
-        (Ok(s), Ok(space)) => s.check_space(&space).is_ok(),
-        _ => false,
-    }
+    sampler(sampler_name, 0).is_ok_and(|s| s.check_space(&function.space).is_ok())
 }
 
 /// The q-quantile with linear interpolation (numpy's default).

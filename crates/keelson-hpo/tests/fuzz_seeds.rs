@@ -1,4 +1,4 @@
-//! Replays the checked-in seeds of the `hpo_space` and `hpo_katib` fuzz
+//! Replays the checked-in seeds of the `hpo_space`, `hpo_katib` and `hpo_protocol` fuzz
 //! targets (`fuzz/seeds/TARGET/`) through the same entry points, plus
 //! truncations and flipped bytes of each, so `cargo test` catches a panic or
 //! a broken invariant on malformed input without running the fuzzer.
@@ -39,6 +39,11 @@ fn replay(entry: Entry, bytes: &[u8]) {
 #[test]
 fn space_seeds_and_their_mutations_keep_the_invariants() {
     seeds_and_their_mutations("hpo_space", keelson_hpo::fuzz::space);
+}
+
+#[test]
+fn protocol_seeds_and_their_mutations_keep_the_invariants() {
+    seeds_and_their_mutations("hpo_protocol", keelson_hpo::fuzz::protocol);
 }
 
 #[cfg(feature = "crd")]
@@ -87,6 +92,16 @@ fn the_valid_seeds_are_accepted() {
         keelson_hpo::SearchSpace::from_json(&json).unwrap().dims(),
         4
     );
+}
+
+#[test]
+fn the_valid_protocol_seeds_are_accepted() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/hpo_protocol");
+    for (file, functions) in [("anchor_like.json", 3), ("own_boxes.json", 3)] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let protocol = keelson_hpo::protocol::Protocol::from_json(&text).unwrap();
+        assert_eq!(protocol.resolve().unwrap().len(), functions, "{file}");
+    }
 }
 
 #[cfg(feature = "crd")]
