@@ -45,23 +45,21 @@ def suggest(trial, params):
     return out
 
 
+SAMPLERS = ("random", "tpe", "tpe_independent", "cmaes", "qmc_sobol", "gp")
+
+
 def make_sampler(name, seed):
     import optuna
 
     s = optuna.samplers
-    if name == "random":
-        return s.RandomSampler(seed=seed)
-    if name == "tpe":
-        return s.TPESampler(seed=seed)
-    if name == "tpe_independent":
-        return s.TPESampler(seed=seed, multivariate=False)
-    if name == "cmaes":
-        return s.CmaEsSampler(seed=seed)
-    if name == "qmc_sobol":
-        return s.QMCSampler(qmc_type="sobol", scramble=True, seed=seed)
-    if name == "gp":
-        return s.GPSampler(seed=seed)
-    sys.exit(f"--samplers: unknown sampler {name}")
+    return {
+        "random": lambda: s.RandomSampler(seed=seed),
+        "tpe": lambda: s.TPESampler(seed=seed),
+        "tpe_independent": lambda: s.TPESampler(seed=seed, multivariate=False),
+        "cmaes": lambda: s.CmaEsSampler(seed=seed),
+        "qmc_sobol": lambda: s.QMCSampler(qmc_type="sobol", scramble=True, seed=seed),
+        "gp": lambda: s.GPSampler(seed=seed),
+    }[name]()
 
 
 def run(job):
@@ -112,14 +110,16 @@ def main():
         protocol = json.load(fh)
     budgets = sorted(set(protocol["budgets"]))
     samplers = args.samplers.split(",")
-    for fspec in protocol["functions"]:
-        try:
-            resolve(fspec)
-        except ValueError as e:
-            sys.exit(str(e))
+    unknown = [name for name in samplers if name not in SAMPLERS]
+    if unknown:
+        sys.exit(f"--samplers: unknown {', '.join(unknown)} (known: {', '.join(SAMPLERS)})")
     jobs = []
     for fspec in protocol["functions"]:
-        has_categorical = any(p.get("type") in ("categorical", "discrete") for p in resolve(fspec)[1])
+        try:
+            params = resolve(fspec)[1]
+        except ValueError as e:
+            sys.exit(str(e))
+        has_categorical = any(p.get("type") in ("categorical", "discrete") for p in params)
         for sampler in samplers:
             if sampler == "cmaes" and has_categorical:
                 continue
